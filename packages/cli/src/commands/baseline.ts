@@ -1,0 +1,29 @@
+import { resolve } from 'node:path';
+import { writeBaseline } from '@keyfence/scanner';
+import { parseCommandArgs } from '../args.js';
+import { EXIT, type Io } from '../io.js';
+import { runScanFromArgs, SCAN_OPTIONS } from './common.js';
+
+const HELP = `Usage: keyfence baseline [PATH...] [--output FILE] [scan options]
+
+Scans like \`keyfence scan\` and writes every finding's fingerprint to a baseline file (default:
+.keyfence-baseline.json). \`keyfence scan --baseline FILE\` then reports only new findings.
+A fingerprint is a hash of the rule and the secret, so moving a line keeps it accepted.
+`;
+
+/** `keyfence baseline`. */
+export async function runBaseline(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('baseline', argv, {
+    ...SCAN_OPTIONS,
+    output: { type: 'string', short: 'o' },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return EXIT.clean;
+  }
+  const result = await runScanFromArgs(values, positionals, io);
+  const file = values.output ?? '.keyfence-baseline.json';
+  writeBaseline(resolve(io.cwd, file), result.findings);
+  io.stderr.write(`keyfence: wrote ${result.findings.length} finding(s) to ${file}\n`);
+  return EXIT.clean;
+}

@@ -1,0 +1,67 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { findingsToJson, findingsToSarif, findingsToText } from '@keyfence/scanner';
+import { parseCommandArgs, parseFormat } from '../args.js';
+import { EXIT, type Io } from '../io.js';
+import { VERSION } from '../version.js';
+import { runScanFromArgs, SCAN_OPTIONS } from './common.js';
+
+const HELP = `Usage: keyfence scan [PATH...] [options]
+
+Finds leaked secrets in folders and files (default: the current folder). Reports never contain a
+secret: only its first characters and a fingerprint.
+
+Options:
+  --format text|json|sarif   report format (default: text)
+  --output FILE              write the report to FILE instead of stdout
+  --config FILE              config file (default: .keyfence.yaml at the first folder scanned)
+  --baseline FILE            leave out findings recorded in this baseline (see keyfence baseline)
+  --no-ignore                scan files that .gitignore excludes too
+  --include-lockfiles        scan dependency lock files too (skipped by default)
+  --scan-binaries            scan binary files too (skipped by default)
+  --workers N                worker threads (default: by input size and cores; 0 = one thread)
+  --shard K/N                scan only the K-th of N shards of the files (for matrix jobs)
+  --no-color                 no colour in text output (colour is only used on a terminal anyway)
+
+Exit codes: 0 nothing found, 1 findings, 2 usage, config or input error.
+`;
+
+const FORMATS = ['text', 'json', 'sarif'] as const;
+
+/** `keyfence scan`. */
+export async function runScan(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs('scan', argv, {
+    ...SCAN_OPTIONS,
+    format: { type: 'string', short: 'f' },
+    output: { type: 'string', short: 'o' },
+    'no-color': { type: 'boolean' },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return EXIT.clean;
+  }
+  const format = parseFormat(values.format, FORMATS, 'text');
+  const result = await runScanFromArgs(values, positionals, io);
+  const toFile = values.output !== undefined;
+  const color = !toFile && !values['no-color'] && io.stdout.isTTY === true && !io.env?.NO_COLOR;
+  const report =
+    format === 'json'
+      ? findingsToJson(result)
+      : format === 'sarif'
+        ? `${JSON.stringify(findingsToSarif(result, { toolVersion: VERSION }), null, 2)}\n`
+        : findingsToText(result, { color });
+  if (toFile) {
+    writeFileSync(resolve(io.cwd, values.output!), report);
+    // The summary still goes to stderr, so a CI log says what happened.
+    const n = result.findings.length;
+    io.stderr.write(
+      `keyfence: ${n === 0 ? 'no leaks found' : `${n} leak${n === 1 ? '' : 's'} found`}; report written to ${values.output}\n`,
+    );
+  } else {
+    io.stdout.write(report);
+  }
+  if (format !== 'text') {
+    for (const w of result.warnings) io.stderr.write(`keyfence: warning: ${w}\n`);
+  }
+  return result.findings.length > 0 ? EXIT.findings : EXIT.clean;
+}

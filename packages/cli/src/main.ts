@@ -1,0 +1,58 @@
+import { formatUserError, isKeyfenceError } from '@keyfence/core';
+import { usageError } from './args.js';
+import { runBaseline } from './commands/baseline.js';
+import { runRules } from './commands/rules.js';
+import { runScan } from './commands/scan.js';
+import { EXIT, type Io } from './io.js';
+import { VERSION } from './version.js';
+
+const HELP = `keyfence ${VERSION}: the secrets boundary for CI/CD
+
+Usage:
+  keyfence scan [PATH...] [options]     find leaked secrets in folders and files (default: .)
+  keyfence baseline [PATH...] [options] write a baseline of today's findings, to accept them
+  keyfence rules [--format text|json]   list the built-in rules
+
+Run \`keyfence <command> --help\` for a command's options.
+Exit codes: 0 nothing found, 1 findings, 2 usage, config or input error, 3 internal error.
+`;
+
+/** Runs the CLI; returns the exit code. The one top-level catch maps errors to exit codes. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'scan':
+        return await runScan(rest, io);
+      case 'baseline':
+        return await runBaseline(rest, io);
+      case 'rules':
+        return runRules(rest, io);
+      case '--version':
+      case '-V':
+        io.stdout.write(`${VERSION}\n`);
+        return EXIT.clean;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout.write(HELP);
+        return EXIT.clean;
+      default:
+        throw usageError(
+          `unknown command "${command}"`,
+          'commands: scan, baseline, rules; see `keyfence --help`',
+        );
+    }
+  } catch (e) {
+    const f = formatUserError(e);
+    if (isKeyfenceError(e)) {
+      io.stderr.write(`keyfence: error: ${f.message}\n${f.hint ? `  hint: ${f.hint}\n` : ''}`);
+      return e.exitCode;
+    }
+    io.stderr.write(
+      `keyfence: internal error: ${f.message}\n${f.stack ?? ''}\nPlease report this as a bug.\n`,
+    );
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,13 @@
+export type { FormattedError, KeyfenceErrorOptions } from './errors.js';
+export {
+  ErrorCode,
+  formatUserError,
+  InternalError,
+  isKeyfenceError,
+  KeyfenceError,
+  USER_ERROR_EXIT_CODE,
+} from './errors.js';
+export { addMaskCommands, maskingForms } from './masking.js';
+export type { RetryOptions } from './retry.js';
+export { isRetryableHttpStatus, retry } from './retry.js';
+export { REDACTED, SecretValue } from './secret.js';

@@ -1,0 +1,86 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Placeholder printed wherever a secret would otherwise be rendered. */
+export const REDACTED = '[REDACTED]';
+
+const DEFAULT_PREVIEW_CHARS = 4;
+// A preview may show at most one character in five, so a short secret
+// (a PIN, a 6-char password) gives away almost nothing through its preview.
+const PREVIEW_DIVISOR = 5;
+
+function sha256(data: string): Buffer {
+  return createHash('sha256').update(data, 'utf8').digest();
+}
+
+/**
+ * A secret string that redacts itself on every implicit printing path
+ * (string coercion, JSON, util.inspect / console.log); `reveal()` is the only way out.
+ */
+export class SecretValue {
+  // A #private field is invisible to util.inspect, JSON, spread, Object.keys and structuredClone,
+  // unlike a TypeScript `private` property, which is an ordinary enumerable property at runtime.
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** Wraps a plain string as a SecretValue. */
+  static of(value: string): SecretValue {
+    return new SecretValue(value);
+  }
+
+  /** Length of the secret in UTF-16 code units; safe to log. */
+  get length(): number {
+    return this.#value.length;
+  }
+
+  /** Returns the plain secret; every call site is a deliberate, greppable disclosure point. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  /** Redacted placeholder, so template literals, String() and `%s` never show the value. */
+  toString(): string {
+    return REDACTED;
+  }
+
+  /** Redacted placeholder, so JSON.stringify never serialises the value. */
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  /** Redacted placeholder, so `+` and other default-hint coercions never show the value. */
+  valueOf(): string {
+    return REDACTED;
+  }
+
+  /** Redacted placeholder for util.inspect, console.log and `%o` / `%O`. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return REDACTED;
+  }
+
+  /** Short preview for humans: the first min(prefixChars, floor(length / 5)) characters, then '…'. */
+  redacted(prefixChars: number = DEFAULT_PREVIEW_CHARS): string {
+    const requested = Number.isFinite(prefixChars) ? Math.max(0, Math.floor(prefixChars)) : 0;
+    let shown = Math.min(requested, Math.floor(this.#value.length / PREVIEW_DIVISOR));
+    // Cutting between the halves of a surrogate pair would print a lone surrogate (mojibake);
+    // showing one character less is the safe direction.
+    const last = this.#value.charCodeAt(shown - 1);
+    if (shown > 0 && last >= 0xd800 && last <= 0xdbff) shown -= 1;
+    return `${this.#value.slice(0, shown)}…`;
+  }
+
+  /** Constant-time comparison with another SecretValue. */
+  equals(other: SecretValue): boolean {
+    if (!(other instanceof SecretValue)) return false;
+    // Comparing fixed-length digests keeps the timing independent of where the strings differ
+    // and of their lengths, which timingSafeEqual on the raw bytes could not (it throws on a length mismatch).
+    return timingSafeEqual(sha256(this.#value), sha256(other.#value));
+  }
+
+  /** Stable sha256 hex identifier of the secret, scoped by namespace so fingerprints from different uses don't correlate. */
+  fingerprint(namespace: string): string {
+    return createHash('sha256').update(`${namespace}:${this.#value}`, 'utf8').digest('hex');
+  }
+}

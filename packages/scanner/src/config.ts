@@ -1,0 +1,247 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, KeyfenceError } from '@keyfence/core';
+import picomatch from 'picomatch';
+import { type Document, LineCounter, parseDocument } from 'yaml';
+import type { AllowEntry } from './engine/detector.js';
+import { isLinearSafe, validateRuleSpec } from './rules/compile.js';
+import type { RuleSpec } from './rules/types.js';
+
+/** File names looked up at the scan root, in this order. */
+export const CONFIG_FILE_NAMES = ['.keyfence.yaml', '.keyfence.yml'];
+
+/** A config allowlist entry as written (serialisable, so it can cross into worker threads). */
+export interface AllowEntrySpec {
+  description?: string;
+  paths?: string[];
+  regexes?: string[];
+  regexTarget?: 'secret' | 'match' | 'line';
+  stopwords?: string[];
+}
+
+/** What a `.keyfence.yaml` says, validated. */
+export interface ScanConfig {
+  source?: string;
+  useDefaultRules: boolean;
+  rules: RuleSpec[];
+  disabledRules: string[];
+  allowlist: AllowEntrySpec[];
+  skipLockfiles: boolean;
+  skipBinaries: boolean;
+  respectGitignore: boolean;
+  maxDecodeDepth: number;
+  /** Rules that were dropped (unsafe regexes), reported to the user but not fatal. */
+  warnings: string[];
+}
+
+export const DEFAULT_CONFIG: ScanConfig = {
+  useDefaultRules: true,
+  rules: [],
+  disabledRules: [],
+  allowlist: [],
+  skipLockfiles: true,
+  skipBinaries: true,
+  respectGitignore: true,
+  maxDecodeDepth: 2,
+  warnings: [],
+};
+
+const TOP_KEYS = ['useDefaultRules', 'rules', 'disabledRules', 'allowlist', 'skip', 'maxDecodeDepth'];
+const ALLOW_KEYS = ['description', 'paths', 'regexes', 'regexTarget', 'stopwords'];
+const SKIP_KEYS = ['lockfiles', 'binaries', 'gitignore'];
+
+/** Finds the config file for a scan root, if any. */
+export function findConfigFile(root: string): string | undefined {
+  return CONFIG_FILE_NAMES.map((n) => join(root, n)).find((p) => existsSync(p));
+}
+
+/** Reads and validates a config file; every problem is reported at once with its line. */
+export function loadConfig(file: string): ScanConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KeyfenceError(
+      ErrorCode.INPUT_UNREADABLE,
+      `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        hint: 'check the path given to --config and its permissions',
+        cause: e,
+      },
+    );
+  }
+  return parseConfig(text, file);
+}
+
+/** Parses config text (exported for tests and for configs that arrive inline). */
+export function parseConfig(text: string, source: string): ScanConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const problems: string[] = [];
+  const at = (path: (string | number)[]): string => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const range = node?.range ?? (doc.contents as { range?: [number, number, number] } | null)?.range;
+    return range ? `${source}:${lines.linePos(range[0]).line}` : source;
+  };
+  for (const err of doc.errors) {
+    problems.push(`${source}:${err.linePos?.[0].line ?? '?'}: ${err.message.split('\n')[0]}`);
+  }
+  if (problems.length > 0) throw configError(source, problems);
+  const raw = (doc.toJS() ?? {}) as unknown;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw configError(source, [`${source}:1: the config must be a mapping (keys: ${TOP_KEYS.join(', ')})`]);
+  }
+  const r = raw as Record<string, unknown>;
+  const config: ScanConfig = { ...DEFAULT_CONFIG, source, warnings: [] };
+  for (const key of Object.keys(r)) {
+    if (!TOP_KEYS.includes(key))
+      problems.push(`${at([key])}: unknown key "${key}" (known: ${TOP_KEYS.join(', ')})`);
+  }
+  if (r.useDefaultRules !== undefined) {
+    if (typeof r.useDefaultRules !== 'boolean')
+      problems.push(`${at(['useDefaultRules'])}: useDefaultRules must be true or false`);
+    else config.useDefaultRules = r.useDefaultRules;
+  }
+  if (r.maxDecodeDepth !== undefined) {
+    const d = r.maxDecodeDepth;
+    if (!Number.isInteger(d) || (d as number) < 0 || (d as number) > 5) {
+      problems.push(`${at(['maxDecodeDepth'])}: maxDecodeDepth must be an integer from 0 to 5`);
+    } else config.maxDecodeDepth = d as number;
+  }
+  config.disabledRules = stringList(r.disabledRules, 'disabledRules', at, problems);
+  readSkip(r.skip, config, at, problems);
+  readAllowlist(doc, r.allowlist, config, at, problems);
+  readRules(r.rules, config, source, at, problems);
+  if (problems.length > 0) throw configError(source, problems);
+  return config;
+}
+
+type At = (path: (string | number)[]) => string;
+
+function stringList(
+  v: unknown,
+  field: string,
+  at: At,
+  problems: string[],
+  path: (string | number)[] = [field],
+): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+    problems.push(`${at(path)}: ${field} must be a list of strings`);
+    return [];
+  }
+  return v as string[];
+}
+
+function readSkip(v: unknown, config: ScanConfig, at: At, problems: string[]): void {
+  if (v === undefined) return;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    problems.push(`${at(['skip'])}: skip must be a mapping (keys: ${SKIP_KEYS.join(', ')})`);
+    return;
+  }
+  for (const [key, value] of Object.entries(v)) {
+    if (!SKIP_KEYS.includes(key)) {
+      problems.push(`${at(['skip', key])}: unknown key "skip.${key}" (known: ${SKIP_KEYS.join(', ')})`);
+    } else if (typeof value !== 'boolean') {
+      problems.push(`${at(['skip', key])}: skip.${key} must be true or false`);
+    } else if (key === 'lockfiles') config.skipLockfiles = value;
+    else if (key === 'binaries') config.skipBinaries = value;
+    else config.respectGitignore = value;
+  }
+}
+
+function readAllowlist(doc: Document, v: unknown, config: ScanConfig, at: At, problems: string[]): void {
+  if (v === undefined) return;
+  const entries = Array.isArray(v) ? v : [v];
+  const base: (string | number)[] = Array.isArray(v) ? ['allowlist'] : [];
+  entries.forEach((e, i) => {
+    const path = Array.isArray(v) ? [...base, i] : ['allowlist'];
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) {
+      problems.push(`${at(path)}: each allowlist entry must be a mapping (keys: ${ALLOW_KEYS.join(', ')})`);
+      return;
+    }
+    const entry = e as Record<string, unknown>;
+    for (const key of Object.keys(entry)) {
+      if (!ALLOW_KEYS.includes(key)) {
+        problems.push(
+          `${at([...path, key])}: unknown key "${key}" in allowlist (known: ${ALLOW_KEYS.join(', ')})`,
+        );
+      }
+    }
+    const spec: AllowEntrySpec = {};
+    if (typeof entry.description === 'string') spec.description = entry.description;
+    const paths = stringList(entry.paths, 'paths', at, problems, [...path, 'paths']);
+    const regexes = stringList(entry.regexes, 'regexes', at, problems, [...path, 'regexes']);
+    const stopwords = stringList(entry.stopwords, 'stopwords', at, problems, [...path, 'stopwords']);
+    regexes.forEach((re, j) => {
+      try {
+        new RegExp(re);
+      } catch (err) {
+        problems.push(
+          `${at([...path, 'regexes', j])}: not a valid regular expression: ${(err as Error).message}`,
+        );
+      }
+    });
+    if (entry.regexTarget !== undefined) {
+      if (!['secret', 'match', 'line'].includes(entry.regexTarget as string)) {
+        problems.push(`${at([...path, 'regexTarget'])}: regexTarget must be secret, match or line`);
+      } else spec.regexTarget = entry.regexTarget as 'secret' | 'match' | 'line';
+    }
+    if (paths.length > 0) spec.paths = paths;
+    if (regexes.length > 0) spec.regexes = regexes;
+    if (stopwords.length > 0) spec.stopwords = stopwords.map((s) => s.toLowerCase());
+    if (!spec.paths && !spec.regexes && !spec.stopwords) {
+      problems.push(`${at(path)}: an allowlist entry needs paths, regexes or stopwords`);
+    }
+    config.allowlist.push(spec);
+  });
+  void doc;
+}
+
+function readRules(v: unknown, config: ScanConfig, source: string, at: At, problems: string[]): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) {
+    problems.push(`${at(['rules'])}: rules must be a list of rules`);
+    return;
+  }
+  v.forEach((spec, i) => {
+    for (const p of validateRuleSpec(spec, source)) {
+      problems.push(
+        `${at(['rules', i, p.field.split('.')[0] ?? ''])}: rule "${p.ruleId}": ${p.field}: ${p.message}`,
+      );
+    }
+    const rule = spec as RuleSpec;
+    if (typeof rule.regex === 'string' && !isLinearSafe(rule.regex, rule.flags)) {
+      config.warnings.push(
+        `${at(['rules', i, 'regex'])}: rule "${rule.id}" was skipped: its regex can backtrack catastrophically ` +
+          '(nested or unbounded repetition); use bounded quantifiers such as {1,64}',
+      );
+      return;
+    }
+    config.rules.push(rule);
+  });
+}
+
+function configError(source: string, problems: string[]): KeyfenceError {
+  return new KeyfenceError(
+    ErrorCode.CONFIG_INVALID,
+    `invalid config file ${source}:\n  ${problems.join('\n  ')}`,
+    {
+      hint: 'fix the lines above; docs/configuration.md lists every key',
+    },
+  );
+}
+
+/** Compiles serialisable allowlist entries into matchers. */
+export function compileAllowlist(specs: AllowEntrySpec[]): AllowEntry[] {
+  return specs.map((s) => {
+    const entry: AllowEntry = {
+      regexes: (s.regexes ?? []).map((r) => new RegExp(r)),
+      regexTarget: s.regexTarget ?? 'secret',
+      stopwords: s.stopwords ?? [],
+    };
+    if (s.description !== undefined) entry.description = s.description;
+    if (s.paths) entry.paths = picomatch(s.paths, { dot: true });
+    return entry;
+  });
+}

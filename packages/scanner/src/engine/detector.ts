@@ -1,0 +1,296 @@
+import { SecretValue } from '@keyfence/core';
+import type { Finding, Location } from '../finding.js';
+import type { CompiledRule } from '../rules/types.js';
+import { findEncodedSegments } from './decode.js';
+import { shannonEntropy } from './entropy.js';
+import { INLINE_ALLOW, isGenericNoise, isPlaceholder } from './noise.js';
+import { KeywordMatcher } from './prefilter.js';
+
+/** A piece of content with where it came from: what every source yields to the engine. */
+export interface Fragment {
+  text: string;
+  path: string;
+  /** Line number of the text's first line (sources that chunk large inputs set it). */
+  startLine?: number;
+  /** Extra location fields (commit, layer, archive chain) copied onto every finding. */
+  location?: Partial<Location>;
+}
+
+/** One allowlist entry from a config file: regexes and stopwords, optionally limited to paths. */
+export interface AllowEntry {
+  description?: string;
+  paths?: (path: string) => boolean;
+  regexes: RegExp[];
+  regexTarget: 'secret' | 'match' | 'line';
+  stopwords: string[];
+}
+
+export interface DetectorOptions {
+  /** How many times encoded segments are decoded and scanned again. */
+  maxDecodeDepth?: number;
+  allowlist?: AllowEntry[];
+}
+
+/** Bytes around a keyword hit that a rule's regex may look at. */
+const WINDOW_BEFORE = 256;
+const WINDOW_AFTER = 2048;
+const MULTILINE_AFTER = 32 * 1024;
+const CONFIDENCE_RANK = { high: 3, medium: 2, low: 1 } as const;
+
+interface Match {
+  rule: CompiledRule;
+  secret: string;
+  /** Offsets in the top-level text that locate the match (the encoded segment for decoded ones). */
+  start: number;
+  end: number;
+  secretStart: number;
+  decodedFrom: string[];
+}
+
+/** The engine: finds rule matches in fragments. It knows no source and no report. */
+export class Detector {
+  readonly rules: CompiledRule[];
+  readonly #matcher: KeywordMatcher;
+  readonly #rulesByKeyword: CompiledRule[][];
+  readonly #maxDepth: number;
+  readonly #allow: AllowEntry[];
+
+  constructor(rules: CompiledRule[], options: DetectorOptions = {}) {
+    this.rules = rules;
+    this.#maxDepth = options.maxDecodeDepth ?? 2;
+    this.#allow = options.allowlist ?? [];
+    const keywordIds = new Map<string, number>();
+    this.#rulesByKeyword = [];
+    for (const rule of rules) {
+      for (const kw of new Set(rule.keywords)) {
+        let id = keywordIds.get(kw);
+        if (id === undefined) {
+          id = keywordIds.size;
+          keywordIds.set(kw, id);
+          this.#rulesByKeyword.push([]);
+        }
+        this.#rulesByKeyword[id]!.push(rule);
+      }
+    }
+    this.#matcher = new KeywordMatcher([...keywordIds.keys()]);
+  }
+
+  /** Findings in one fragment, after every noise filter and allowlist. */
+  detect(fragment: Fragment): Finding[] {
+    const { text, path } = fragment;
+    const allow = this.#allow.filter((a) => !a.paths || a.paths(path));
+    if (allow.some((a) => a.regexes.length === 0 && a.stopwords.length === 0)) return [];
+    const matches = this.#collect(text, path, 0);
+    if (matches.length === 0) return [];
+    const lines = new LineIndex(text);
+    const startLine = fragment.startLine ?? 1;
+    const hasInline = INLINE_ALLOW.test(text);
+    const findings: Finding[] = [];
+    for (const m of matches) {
+      const lineText = lines.lineAt(m.start);
+      if (hasInline && INLINE_ALLOW.test(text.slice(lines.startOf(m.start), lines.endOf(m.end)))) continue;
+      if (allow.length > 0 && isAllowed(allow, m.secret, text.slice(m.start, m.end), lineText)) continue;
+      const { line, column } = lines.position(m.secretStart);
+      const secret = SecretValue.of(m.secret);
+      const location: Location = {
+        ...fragment.location,
+        path,
+        line: startLine + line - 1,
+        column,
+        endLine: startLine + lines.position(m.end).line - 1,
+      };
+      if (m.decodedFrom.length > 0) location.decodedFrom = m.decodedFrom;
+      findings.push({
+        ruleId: m.rule.id,
+        description: m.rule.description,
+        location,
+        redacted: secret.redacted(),
+        fingerprint: secret.fingerprint(m.rule.id),
+        entropy: Math.round(shannonEntropy(m.secret) * 100) / 100,
+        confidence: m.rule.confidence,
+        tags: m.rule.tags,
+      });
+    }
+    return findings;
+  }
+
+  #collect(text: string, path: string, depth: number): Match[] {
+    const candidates: Match[] = [];
+    for (const [rule, windows] of this.#windows(text)) {
+      if (rule.allowPaths?.(path)) continue;
+      for (let w = 0; w < windows.length; w += 2) {
+        const wStart = windows[w]!;
+        const slice = text.slice(wStart, windows[w + 1]!);
+        rule.regex.lastIndex = 0;
+        for (let m = rule.regex.exec(slice); m !== null; m = rule.regex.exec(slice)) {
+          if (m[0].length === 0) {
+            rule.regex.lastIndex++;
+            continue;
+          }
+          const secret = rule.secretGroup === undefined ? m[0] : m[rule.secretGroup];
+          if (!secret) continue;
+          const start = wStart + m.index;
+          const rel = m[0].indexOf(secret);
+          const match: Match = {
+            rule,
+            secret,
+            start,
+            end: start + m[0].length,
+            secretStart: start + Math.max(rel, 0),
+            decodedFrom: [],
+          };
+          if (this.#keep(match, m[0], text)) candidates.push(match);
+        }
+      }
+    }
+    if (depth < this.#maxDepth) {
+      for (const seg of findEncodedSegments(text)) {
+        for (const inner of this.#collect(seg.text, path, depth + 1)) {
+          candidates.push({
+            ...inner,
+            start: seg.start,
+            end: seg.end,
+            secretStart: seg.start,
+            decodedFrom: [seg.encoding, ...inner.decodedFrom],
+          });
+        }
+      }
+    }
+    return dropOverlaps(candidates);
+  }
+
+  /** Per rule, the merged [start, end) windows around its keywords' hits. */
+  #windows(text: string): Map<CompiledRule, number[]> {
+    const byRule = new Map<CompiledRule, number[]>();
+    this.#matcher.scan(text, (kwId, end) => {
+      let lineStart = -1;
+      let lineEnd = -1;
+      for (const rule of this.#rulesByKeyword[kwId]!) {
+        let start: number;
+        let stop: number;
+        if (rule.multiline) {
+          start = Math.max(0, end - WINDOW_BEFORE);
+          stop = Math.min(text.length, end + MULTILINE_AFTER);
+        } else {
+          if (lineStart < 0) {
+            lineStart = Math.max(text.lastIndexOf('\n', end - 1) + 1, end - WINDOW_BEFORE);
+            const nl = text.indexOf('\n', end);
+            lineEnd = Math.min(nl < 0 ? text.length : nl, end + WINDOW_AFTER);
+          }
+          start = lineStart;
+          stop = lineEnd;
+        }
+        const ws = byRule.get(rule);
+        if (ws === undefined) byRule.set(rule, [start, stop]);
+        else if (start <= ws[ws.length - 1]!) ws[ws.length - 1] = Math.max(ws[ws.length - 1]!, stop);
+        else ws.push(start, stop);
+      }
+    });
+    return byRule;
+  }
+
+  #keep(m: Match, matchText: string, text: string): boolean {
+    const { rule, secret } = m;
+    if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return false;
+    if (isPlaceholder(secret)) return false;
+    const lower = rule.stopwords.length > 0 ? secret.toLowerCase() : '';
+    if (rule.stopwords.some((w) => lower.includes(w))) return false;
+    if (rule.allowRegexes.length > 0 || rule.generic) {
+      const line = lineAround(text, m.start, m.end);
+      const target = rule.allowTarget === 'secret' ? secret : rule.allowTarget === 'match' ? matchText : line;
+      if (rule.allowRegexes.some((re) => re.test(target))) return false;
+      if (rule.generic && isGenericNoise(secret, line)) return false;
+    }
+    return true;
+  }
+}
+
+function lineAround(text: string, start: number, end: number): string {
+  const s = text.lastIndexOf('\n', start - 1) + 1;
+  const e = text.indexOf('\n', end);
+  return text.slice(Math.max(s, start - 512), Math.min(e < 0 ? text.length : e, end + 512));
+}
+
+function isAllowed(entries: AllowEntry[], secret: string, match: string, line: string): boolean {
+  const lower = secret.toLowerCase();
+  return entries.some(
+    (a) =>
+      a.stopwords.some((w) => lower.includes(w)) ||
+      a.regexes.some((re) =>
+        re.test(a.regexTarget === 'secret' ? secret : a.regexTarget === 'match' ? match : line),
+      ),
+  );
+}
+
+/**
+ * One finding per secret span: where rules overlap (a provider rule and a generic assignment rule
+ * on the same token), the more specific, higher-confidence rule wins.
+ */
+function dropOverlaps(matches: Match[]): Match[] {
+  if (matches.length < 2) return matches;
+  const ranked = [...matches].sort(
+    (a, b) =>
+      CONFIDENCE_RANK[b.rule.confidence] - CONFIDENCE_RANK[a.rule.confidence] ||
+      b.secret.length - a.secret.length ||
+      a.start - b.start,
+  );
+  const kept: Match[] = [];
+  for (const m of ranked) {
+    const mEnd = m.secretStart + m.secret.length;
+    const clash = kept.some((k) =>
+      m.decodedFrom.length > 0 || k.decodedFrom.length > 0
+        ? k.start === m.start && k.secret === m.secret
+        : m.secretStart < k.secretStart + k.secret.length && k.secretStart < mEnd,
+    );
+    if (!clash) kept.push(m);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+/** Offsets to line/column, built lazily: most fragments have no finding at all. */
+class LineIndex {
+  readonly #text: string;
+  #starts: number[] | undefined;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  #lineStarts(): number[] {
+    if (this.#starts) return this.#starts;
+    const starts = [0];
+    for (let i = this.#text.indexOf('\n'); i >= 0; i = this.#text.indexOf('\n', i + 1)) starts.push(i + 1);
+    this.#starts = starts;
+    return starts;
+  }
+
+  #lineNo(offset: number): number {
+    const starts = this.#lineStarts();
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  position(offset: number): { line: number; column: number } {
+    const i = this.#lineNo(offset);
+    return { line: i + 1, column: offset - this.#lineStarts()[i]! + 1 };
+  }
+
+  startOf(offset: number): number {
+    return this.#lineStarts()[this.#lineNo(offset)]!;
+  }
+
+  endOf(offset: number): number {
+    const e = this.#text.indexOf('\n', offset);
+    return e < 0 ? this.#text.length : e;
+  }
+
+  lineAt(offset: number): string {
+    return this.#text.slice(this.startOf(offset), this.endOf(offset));
+  }
+}

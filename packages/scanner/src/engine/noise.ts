@@ -1,0 +1,73 @@
+/**
+ * Noise control shared by every rule: values that look like secrets but are documentation
+ * examples, template placeholders, public keys or hashes.
+ */
+
+const PLACEHOLDER = [
+  /example/i,
+  /x{4,}/i,
+  /\*{3,}/,
+  /(.)\1{5,}/,
+  /<[^<>]{0,64}>/,
+  /\$\{[^}]{0,128}\}/,
+  /\{\{[^}]{0,128}\}\}/,
+  /%\([a-z_]{1,64}\)s/i,
+  /^\$[A-Za-z_][A-Za-z0-9_]*$/,
+  /change_?me|replace_?me|placeholder|dummy|redacted|notreal|not_real|insert[_-]?your|fake[_-]?(?:api[_-]?)?(?:key|token|secret|password)/i,
+  /your[_-]?(?:api[_-]?|access[_-]?|secret[_-]?|auth[_-]?)?(?:key|token|secret|password|pass)/i,
+];
+
+const PUBLIC_KEY_PREFIX =
+  /^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-|sk-ssh-|-----BEGIN (?:RSA )?PUBLIC KEY|pk_(?:live|test)_)/;
+
+/** True when a matched value is a placeholder or documentation example, not a secret. */
+export function isPlaceholder(secret: string): boolean {
+  return PLACEHOLDER.some((re) => re.test(secret)) || PUBLIC_KEY_PREFIX.test(secret);
+}
+
+/** Words that, inside a generic rule's value, mean it is not a real secret. */
+export const GENERIC_STOPWORDS = [
+  'sample',
+  'test',
+  'mock',
+  'lorem',
+  'foobar',
+  'default',
+  'password',
+  'secret',
+  'undefined',
+  'null',
+  'none',
+  'true',
+  'false',
+  'string',
+  'todo',
+  'fixme',
+  'abcdef',
+  '123456',
+  'qwerty',
+];
+
+const CODE_LIKE =
+  /^(?:process\.env|os\.environ|os\.getenv|env\.|this\.|self\.|config\.|settings\.|props\.|import\.meta)|[()[\]]|=>|^[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*$/;
+const PATH_LIKE = /^(?:[./~]|[A-Za-z]:\\)?(?:[\w.@-]+[/\\]){2,}[\w.@-]*$/;
+const HEX_HASH =
+  /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}|[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64})$/;
+const HASH_CONTEXT = /sha\d*|md5|hash|checksum|integrity|digest|etag|commit|nonce|salt|uuid|guid|hmac_?alg/i;
+const SRI = /^sha(?:256|384|512)-[A-Za-z0-9+/]{20,}={0,2}$/;
+
+/**
+ * Extra checks for generic (assignment-based) rules, which see far more candidates than
+ * provider-specific ones: stopwords, code, paths and hashes are not secrets.
+ */
+export function isGenericNoise(secret: string, line: string): boolean {
+  const lower = secret.toLowerCase();
+  if (GENERIC_STOPWORDS.some((w) => lower.includes(w))) return true;
+  if (CODE_LIKE.test(secret) || PATH_LIKE.test(secret) || SRI.test(secret)) return true;
+  if (HEX_HASH.test(secret) && HASH_CONTEXT.test(line)) return true;
+  if (/^[a-z]+(?:[-_ ][a-z]+)*$/i.test(secret) && !/\d/.test(secret) && secret.length < 24) return true;
+  return false;
+}
+
+/** Markers that suppress findings on their line; other tools' markers are honoured for migration. */
+export const INLINE_ALLOW = /keyfence:allow|gitleaks:allow|trufflehog:ignore|pragma: allowlist secret/;

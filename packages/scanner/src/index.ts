@@ -1,0 +1,20 @@
+export { type BaselineFile, createBaseline, readBaseline, writeBaseline } from './baseline.js';
+export {
+  type AllowEntrySpec,
+  CONFIG_FILE_NAMES,
+  DEFAULT_CONFIG,
+  findConfigFile,
+  loadConfig,
+  parseConfig,
+  type ScanConfig,
+} from './config.js';
+export { Detector, type Fragment } from './engine/detector.js';
+export { shannonEntropy } from './engine/entropy.js';
+export type { Confidence, Finding, Location, ScanProblem } from './finding.js';
+export { findingsToJson } from './report/json.js';
+export { findingsToSarif, SARIF_MAX_RESULTS } from './report/sarif.js';
+export { findingsToText } from './report/text.js';
+export { BUILTIN_RULES, createDetector, selectRules } from './rules/builtin.js';
+export { compileRule, isLinearSafe, validateRuleSpec } from './rules/compile.js';
+export type { CompiledRule, RuleSpec } from './rules/types.js';
+export { type ScanOptions, type ScanResult, type ScanStats, scanPaths } from './scan.js';

@@ -1,0 +1,44 @@
+import type { Confidence } from '../finding.js';
+
+/** A rule's allowlist: matches it names are not findings. */
+export interface RuleAllowlist {
+  regexes?: string[];
+  /** What `regexes` are tested against: the secret (default), the whole match, or the line. */
+  regexTarget?: 'secret' | 'match' | 'line';
+  stopwords?: string[];
+  paths?: string[];
+}
+
+/** A rule as data: what rule files and config files hold. */
+export interface RuleSpec {
+  id: string;
+  description: string;
+  keywords: string[];
+  regex: string;
+  flags?: string;
+  secretGroup?: number;
+  entropy?: number;
+  multiline?: boolean;
+  confidence?: Confidence;
+  tags?: string[];
+  allowlist?: RuleAllowlist;
+  examples?: { positive?: string[]; negative?: string[] };
+}
+
+/** A rule ready to run. */
+export interface CompiledRule {
+  id: string;
+  description: string;
+  keywords: string[];
+  regex: RegExp;
+  secretGroup: number | undefined;
+  entropy: number | undefined;
+  multiline: boolean;
+  confidence: Confidence;
+  tags: string[];
+  allowRegexes: RegExp[];
+  allowTarget: 'secret' | 'match' | 'line';
+  stopwords: string[];
+  allowPaths: ((path: string) => boolean) | undefined;
+  generic: boolean;
+}

@@ -1,0 +1,186 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import picomatch from 'picomatch';
+import type { ScanConfig } from './config.js';
+import { compareFindings, type Finding, type ScanProblem } from './finding.js';
+import { createDetector } from './rules/builtin.js';
+import { type FileEntry, listFiles } from './sources/files.js';
+import { type FileResult, scanFile } from './sources/read.js';
+import type { WorkerReply, WorkerTask } from './worker.js';
+
+export interface ScanOptions {
+  paths: string[];
+  config: ScanConfig;
+  /** Fingerprints to leave out (a baseline of known, accepted findings). */
+  baseline?: ReadonlySet<string>;
+  /** Worker threads: 0 scans on the calling thread; default picks by input size and cores. */
+  workers?: number;
+  scanBinaries?: boolean;
+  /** Scan only shard K of N (1-based), splitting files by a stable hash of their path. */
+  shard?: { index: number; count: number };
+}
+
+export interface ScanStats {
+  files: number;
+  bytes: number;
+  durationMs: number;
+  skippedFiles: number;
+  rules: number;
+  baselined: number;
+}
+
+export interface ScanResult {
+  findings: Finding[];
+  problems: ScanProblem[];
+  warnings: string[];
+  stats: ScanStats;
+}
+
+/** Below this much input, starting worker threads costs more than it saves. */
+const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 2 * 1024 * 1024;
+const BATCH_FILES = 256;
+
+/** Scans folders and files with the configured rules. */
+export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
+  const started = performance.now();
+  const { config } = options;
+  const scanBinaries = options.scanBinaries ?? !config.skipBinaries;
+  const pathOnly = config.allowlist
+    .filter((a) => a.paths && !a.regexes && !a.stopwords)
+    .flatMap((a) => a.paths!);
+  const exclude = pathOnly.length > 0 ? picomatch(pathOnly, { dot: true }) : undefined;
+  const listed = await listFiles(options.paths, {
+    skipLockfiles: config.skipLockfiles,
+    skipBinaries: !scanBinaries,
+    respectGitignore: config.respectGitignore,
+    ...(exclude ? { exclude } : {}),
+  });
+  const files = options.shard ? listed.files.filter((f) => inShard(f.path, options.shard!)) : listed.files;
+  const totalBytes = files.reduce((n, f) => n + f.size, 0);
+  const workers =
+    options.workers ??
+    (totalBytes < PARALLEL_MIN_BYTES || !canUseWorkers()
+      ? 0
+      : Math.min(availableParallelism(), 8, files.length));
+  const results =
+    workers > 0
+      ? await scanInWorkers(files, options.config, scanBinaries, workers)
+      : await scanHere(files, config, scanBinaries);
+
+  const findings: Finding[] = [];
+  const problems = [...listed.problems];
+  let bytes = 0;
+  let skipped = listed.skipped;
+  let baselined = 0;
+  for (const r of results) {
+    bytes += r.bytes;
+    if (r.binary && r.bytes === 0) skipped++;
+    if (r.problem) problems.push(r.problem);
+    for (const f of r.findings) {
+      if (options.baseline?.has(f.fingerprint)) baselined++;
+      else findings.push(f);
+    }
+  }
+  findings.sort(compareFindings);
+  return {
+    findings,
+    problems,
+    warnings: config.warnings,
+    stats: {
+      files: results.length - results.filter((r) => r.binary && r.bytes === 0).length,
+      bytes,
+      durationMs: Math.round(performance.now() - started),
+      skippedFiles: skipped,
+      rules: createRuleCount(config),
+      baselined,
+    },
+  };
+}
+
+function createRuleCount(config: ScanConfig): number {
+  return createDetector(config).rules.length;
+}
+
+async function scanHere(
+  files: FileEntry[],
+  config: ScanConfig,
+  scanBinaries: boolean,
+): Promise<FileResult[]> {
+  const detector = createDetector(config);
+  const results: FileResult[] = [];
+  for (const f of files) results.push(await scanFile(detector, f, scanBinaries));
+  return results;
+}
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+
+/** Workers need the compiled worker module beside this one (absent when running from sources). */
+function canUseWorkers(): boolean {
+  return import.meta.url.endsWith('.js');
+}
+
+async function scanInWorkers(
+  files: FileEntry[],
+  config: ScanConfig,
+  scanBinaries: boolean,
+  count: number,
+): Promise<FileResult[]> {
+  // Largest files first, so one big file does not finish last on an otherwise idle pool.
+  const order = [...files].sort((a, b) => b.size - a.size);
+  const batches: FileEntry[][] = [];
+  let current: FileEntry[] = [];
+  let currentBytes = 0;
+  for (const f of order) {
+    current.push(f);
+    currentBytes += f.size;
+    if (currentBytes >= BATCH_BYTES || current.length >= BATCH_FILES) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+  }
+  if (current.length > 0) batches.push(current);
+  const results: FileResult[] = [];
+  let next = 0;
+  const pool = Array.from(
+    { length: Math.min(count, batches.length) },
+    () => new Worker(fileURLToPath(workerUrl), { workerData: { config, scanBinaries } }),
+  );
+  try {
+    await Promise.all(
+      pool.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const send = () => {
+              if (next >= batches.length) {
+                resolve();
+                return;
+              }
+              const id = next++;
+              worker.postMessage({ id, files: batches[id]! } satisfies WorkerTask);
+            };
+            worker.on('message', (reply: WorkerReply) => {
+              results.push(...reply.results);
+              send();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => {
+              if (code !== 0) reject(new Error(`scan worker stopped with exit code ${code}`));
+            });
+            send();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+function inShard(path: string, shard: { index: number; count: number }): boolean {
+  let h = 2166136261;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 16777619);
+  return (h >>> 0) % shard.count === shard.index - 1;
+}

@@ -1,0 +1,106 @@
+import { open } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import type { Detector } from '../engine/detector.js';
+import type { Finding, ScanProblem } from '../finding.js';
+import { type FileEntry, looksBinary } from './files.js';
+
+/** Files up to this size are read whole; larger ones stream in chunks, so memory stays bounded. */
+export const CHUNK_BYTES = 8 * 1024 * 1024;
+/** Text carried from one chunk into the next, so a secret across a chunk boundary is still seen. */
+const OVERLAP_CHARS = 64 * 1024;
+
+export interface FileResult {
+  findings: Finding[];
+  problem?: ScanProblem;
+  bytes: number;
+  binary: boolean;
+}
+
+/** Reads one file and runs the detector over it (whole, or chunk by chunk when large). */
+export async function scanFile(
+  detector: Detector,
+  entry: FileEntry,
+  scanBinaries: boolean,
+): Promise<FileResult> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(entry.abs, 'r');
+  } catch (e) {
+    return unreadable(entry, e);
+  }
+  try {
+    const first = Buffer.allocUnsafe(Math.min(Math.max(entry.size, 1), CHUNK_BYTES));
+    const { bytesRead } = await handle.read(first, 0, first.length, 0);
+    const head = first.subarray(0, bytesRead);
+    const binary = looksBinary(head);
+    if (binary && !scanBinaries) return { findings: [], bytes: 0, binary: true };
+    const encoding = binary ? 'latin1' : 'utf8';
+    if (bytesRead < CHUNK_BYTES) {
+      return {
+        findings: detector.detect({ text: head.toString(encoding), path: entry.path }),
+        bytes: bytesRead,
+        binary,
+      };
+    }
+    return await scanChunks(detector, entry, handle, head, encoding, binary);
+  } catch (e) {
+    return unreadable(entry, e);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function scanChunks(
+  detector: Detector,
+  entry: FileEntry,
+  handle: Awaited<ReturnType<typeof open>>,
+  head: Buffer,
+  encoding: 'utf8' | 'latin1',
+  binary: boolean,
+): Promise<FileResult> {
+  const decoder = new StringDecoder(encoding);
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  let carry = '';
+  let carryLine = 1; // line number of carry's first character
+  let bytes = 0;
+  let position = 0;
+  let chunk: Buffer = head;
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  for (;;) {
+    bytes += chunk.length;
+    position += chunk.length;
+    const text = carry + decoder.write(chunk);
+    for (const f of detector.detect({ text, path: entry.path, startLine: carryLine })) {
+      const key = `${f.ruleId}:${f.fingerprint}:${f.location.line}:${f.location.column}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        findings.push(f);
+      }
+    }
+    const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+    if (bytesRead === 0) break;
+    const cut = Math.max(0, text.length - OVERLAP_CHARS);
+    carryLine += countNewlines(text, 0, cut);
+    carry = text.slice(cut);
+    chunk = buf.subarray(0, bytesRead);
+    if (seen.size > 10_000) seen.clear(); // keys only matter across one overlap
+  }
+  return { findings, bytes, binary };
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function unreadable(entry: FileEntry, e: unknown): FileResult {
+  const code = (e as NodeJS.ErrnoException).code ?? 'error';
+  return {
+    findings: [],
+    bytes: 0,
+    binary: false,
+    problem: { kind: 'unreadable', path: entry.path, message: `cannot read (${code})` },
+  };
+}
