@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 const here = dirname(fileURLToPath(import.meta.url));
 const rulesDir = join(here, '..', 'rules');
 const out = join(here, '..', 'src', 'rules', 'builtin.generated.ts');
+const doc = join(here, '..', '..', '..', 'docs', 'rules.md');
 
 /** Reads every rule file, in name order. */
 export function readRuleFiles() {
@@ -35,7 +36,31 @@ export function renderGenerated() {
   );
 }
 
+/** docs/rules.md: the rule table, generated so it cannot drift from the rules. */
+export function renderRulesDoc() {
+  const rows = readRuleFiles().map(
+    ({ file, rule }) =>
+      `| \`${rule.id}\` | ${rule.description.replace(/\|/g, '\\|')} | ${rule.confidence ?? 'high'} | ${file.replace('.yaml', '')} |`,
+  );
+  return [
+    '# Built-in rules',
+    '',
+    'Generated from `packages/scanner/rules/*.yaml` by `npm run gen:rules`; do not edit by hand.',
+    'Each rule carries positive and negative examples that the test suite runs. `keyfence rules` lists them too.',
+    'Disable one with `disabledRules: [id]` in `.keyfence.yaml`; add your own under `rules:` (same fields,',
+    'see `packages/scanner/rules/README.md`).',
+    '',
+    `${rows.length} rules.`,
+    '',
+    '| id | what it finds | confidence | file |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(out, renderGenerated());
-  console.log(`wrote ${out}`);
+  writeFileSync(doc, renderRulesDoc());
+  console.log(`wrote ${out} and ${doc}`);
 }

@@ -34,17 +34,20 @@ export interface ScanConfig {
   warnings: string[];
 }
 
-export const DEFAULT_CONFIG: ScanConfig = {
-  useDefaultRules: true,
-  rules: [],
-  disabledRules: [],
-  allowlist: [],
-  skipLockfiles: true,
-  skipBinaries: true,
-  respectGitignore: true,
-  maxDecodeDepth: 2,
-  warnings: [],
-};
+/** The settings used when there is no config file (fresh lists each call: callers may add to them). */
+export function defaultConfig(): ScanConfig {
+  return {
+    useDefaultRules: true,
+    rules: [],
+    disabledRules: [],
+    allowlist: [],
+    skipLockfiles: true,
+    skipBinaries: true,
+    respectGitignore: true,
+    maxDecodeDepth: 2,
+    warnings: [],
+  };
+}
 
 const TOP_KEYS = ['useDefaultRules', 'rules', 'disabledRules', 'allowlist', 'skip', 'maxDecodeDepth'];
 const ALLOW_KEYS = ['description', 'paths', 'regexes', 'regexTarget', 'stopwords'];
@@ -76,7 +79,7 @@ export function loadConfig(file: string): ScanConfig {
 /** Parses config text (exported for tests and for configs that arrive inline). */
 export function parseConfig(text: string, source: string): ScanConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   const problems: string[] = [];
   const at = (path: (string | number)[]): string => {
     const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
@@ -84,7 +87,7 @@ export function parseConfig(text: string, source: string): ScanConfig {
     return range ? `${source}:${lines.linePos(range[0]).line}` : source;
   };
   for (const err of doc.errors) {
-    problems.push(`${source}:${err.linePos?.[0].line ?? '?'}: ${err.message.split('\n')[0]}`);
+    problems.push(`${source}:${err.linePos?.[0].line ?? '?'}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   if (problems.length > 0) throw configError(source, problems);
   const raw = (doc.toJS() ?? {}) as unknown;
@@ -92,7 +95,7 @@ export function parseConfig(text: string, source: string): ScanConfig {
     throw configError(source, [`${source}:1: the config must be a mapping (keys: ${TOP_KEYS.join(', ')})`]);
   }
   const r = raw as Record<string, unknown>;
-  const config: ScanConfig = { ...DEFAULT_CONFIG, source, warnings: [] };
+  const config: ScanConfig = { ...defaultConfig(), source };
   for (const key of Object.keys(r)) {
     if (!TOP_KEYS.includes(key))
       problems.push(`${at([key])}: unknown key "${key}" (known: ${TOP_KEYS.join(', ')})`);

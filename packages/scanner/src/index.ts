@@ -2,7 +2,7 @@ export { type BaselineFile, createBaseline, readBaseline, writeBaseline } from '
 export {
   type AllowEntrySpec,
   CONFIG_FILE_NAMES,
-  DEFAULT_CONFIG,
+  defaultConfig,
   findConfigFile,
   loadConfig,
   parseConfig,

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  DEFAULT_CONFIG,
+  defaultConfig,
   findConfigFile,
   loadConfig,
   readBaseline,

@@ -231,6 +231,7 @@ function dropOverlaps(matches: Match[]): Match[] {
   const ranked = [...matches].sort(
     (a, b) =>
       CONFIDENCE_RANK[b.rule.confidence] - CONFIDENCE_RANK[a.rule.confidence] ||
+      a.decodedFrom.length - b.decodedFrom.length ||
       b.secret.length - a.secret.length ||
       a.start - b.start,
   );
@@ -239,7 +240,7 @@ function dropOverlaps(matches: Match[]): Match[] {
     const mEnd = m.secretStart + m.secret.length;
     const clash = kept.some((k) =>
       m.decodedFrom.length > 0 || k.decodedFrom.length > 0
-        ? k.start === m.start && k.secret === m.secret
+        ? k.secret === m.secret && k.start < m.end && m.start < k.end
         : m.secretStart < k.secretStart + k.secret.length && k.secretStart < mEnd,
     );
     if (!clash) kept.push(m);

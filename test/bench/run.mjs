@@ -1,0 +1,513 @@
+#!/usr/bin/env node
+
+// keyfence benchmark harness: `npm run bench [-- options]`.
+//
+// Installs the peer scanners into a cache outside the repository, builds a corpus of
+// real code with generated secrets planted in it, runs keyfence and each available peer
+// over the same input one after another, and prints a markdown table.
+//
+// A benchmark case is { name, title, prepare(ctx), tools: { toolName -> (tool, target, out) => spec } }.
+// Only the plain-folder case ("files") exists today; a git-history case or a container
+// image case is another entry in CASES with its own prepare() and per-tool arguments.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureCorpus, PLANTED_DIR, sumBytes, warmCorpus } from './corpus.mjs';
+import { hasTimeBin } from './exec.mjs';
+import { createTools, defaultCacheDir, TOOL_ORDER } from './peers.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = resolve(HERE, '..', '..');
+const DOC_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');
+
+const USAGE = `usage: npm run bench -- [options]
+
+  --tools a,b,c     tools to run (default: ${TOOL_ORDER.join(',')})
+  --cases a,b       benchmark cases (default: files)
+  --runs N          timed runs per tool; the median is reported (default 1)
+  --timeout SEC     per-run time limit (default 1800)
+  --seed STRING     generate the planted secrets deterministically from STRING
+  --source DIR      code to copy into the corpus (default: <repo>/node_modules)
+  --no-install      do not install missing peers, only use what is cached
+  --write-docs      write the results into docs/benchmarks.md
+  -h, --help        this text
+
+env KEYFENCE_BENCH_CACHE   cache folder (default ~/.cache/keyfence-bench)`;
+
+export function parseArgs(argv) {
+  const opts = {
+    tools: [...TOOL_ORDER],
+    cases: ['files'],
+    runs: 1,
+    timeoutSec: 1800,
+    seed: null,
+    source: join(REPO_ROOT, 'node_modules'),
+    install: true,
+    writeDocs: false,
+    help: false,
+  };
+  const list = (v) =>
+    String(v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].includes('=') ? argv[i].split(/=(.*)/s) : [argv[i], undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--tools':
+        opts.tools = list(value());
+        break;
+      case '--cases':
+        opts.cases = list(value());
+        break;
+      case '--runs':
+        opts.runs = Math.max(1, Number.parseInt(value(), 10) || 1);
+        break;
+      case '--timeout':
+        opts.timeoutSec = Math.max(1, Number(value()) || 1800);
+        break;
+      case '--seed':
+        opts.seed = value();
+        break;
+      case '--source':
+        opts.source = resolve(value());
+        break;
+      case '--no-install':
+        opts.install = false;
+        break;
+      case '--write-docs':
+        opts.writeDocs = true;
+        break;
+      case '-h':
+      case '--help':
+        opts.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]}\n\n${USAGE}`);
+    }
+  }
+  const unknown = opts.tools.filter((t) => !TOOL_ORDER.includes(t));
+  if (unknown.length)
+    throw new Error(`unknown tool(s): ${unknown.join(', ')} (known: ${TOOL_ORDER.join(', ')})`);
+  const badCases = opts.cases.filter((c) => !CASES[c]);
+  if (badCases.length)
+    throw new Error(`unknown case(s): ${badCases.join(', ')} (known: ${Object.keys(CASES).join(', ')})`);
+  return opts;
+}
+
+// ---------------------------------------------------------------------------
+// Cases
+
+const filesArgs = (tool, target, out) => tool.filesArgs(target, out);
+
+export const CASES = {
+  files: {
+    name: 'files',
+    title: 'Plain folder scan (no git, no network verification)',
+    /** Builds (or reuses) the corpus; returns what the runner needs to score tools. */
+    prepare(ctx) {
+      const { dir, manifest } = ensureCorpus({
+        cacheDir: ctx.cacheDir,
+        sourceDir: ctx.opts.source,
+        seed: ctx.opts.seed,
+        log: ctx.log,
+      });
+      const { bytes, files } = sumBytes(dir);
+      return {
+        target: dir,
+        root: dir,
+        bytes,
+        files,
+        planted: manifest.planted,
+        plantedPrefix: `${PLANTED_DIR}/`,
+        warmTarget: join(dir, PLANTED_DIR),
+        describe: `${(bytes / 1e6).toFixed(1)} MB in ${files} files (${manifest.copies} cop${
+          manifest.copies === 1 ? 'y' : 'ies'
+        } of ${manifest.source}, symlinks and binaries > 1 MB skipped), ${manifest.planted.length} planted files over ${
+          manifest.formats
+        } formats${manifest.missingFormats.length ? ` (not generated here: ${manifest.missingFormats.map((m) => m.format).join(', ')})` : ''}`,
+      };
+    },
+    tools: {
+      keyfence: filesArgs,
+      gitleaks: filesArgs,
+      trufflehog: filesArgs,
+      kingfisher: filesArgs,
+      'detect-secrets': filesArgs,
+      secretlint: filesArgs,
+    },
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Measurement
+
+function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** Scores parsed findings against the planted manifest. */
+export function score(findings, planted, plantedPrefix) {
+  const hitFiles = new Set(findings.map((f) => f.file));
+  const foundFiles = planted.filter((p) => hitFiles.has(p.file)).map((p) => p.file);
+  const clean = findings.filter((f) => !f.file.startsWith(plantedPrefix));
+  const byFormat = {};
+  for (const p of planted) {
+    byFormat[p.format] ??= { found: 0, total: 0 };
+    byFormat[p.format].total++;
+    if (hitFiles.has(p.file)) byFormat[p.format].found++;
+  }
+  return {
+    findings: findings.length,
+    plantedFound: foundFiles.length,
+    plantedTotal: planted.length,
+    cleanFindings: clean.length,
+    cleanFiles: new Set(clean.map((f) => f.file)).size,
+    byFormat,
+  };
+}
+
+async function measureTool(tool, kase, prepared, ctx) {
+  const outDir = join(ctx.cacheDir, 'results', kase.name);
+  mkdirSync(outDir, { recursive: true });
+  const spec = (target, out) => kase.tools[tool.name](tool, target, out);
+
+  // Untimed warm-up over the planted folder only: checks the tool runs at all and lets
+  // tools that compile a rule cache on first use (kingfisher) do so outside the timing.
+  const warmOut = join(outDir, `${tool.name}.warmup.out`);
+  const warm = await tool.run(prepared.warmTarget, warmOut, {
+    spec: spec(prepared.warmTarget, warmOut),
+    timeoutSec: Math.min(600, ctx.opts.timeoutSec),
+  });
+  if (warm.timedOut || !tool.okCodes.includes(warm.code)) {
+    return {
+      ok: false,
+      reason: `warm-up run failed (exit ${warm.code}${warm.timedOut ? ', timed out' : ''}): ${
+        warm.tail.split('\n').pop() || 'no output'
+      } [log: ${warmOut}.log]`,
+    };
+  }
+
+  const runs = [];
+  for (let i = 0; i < ctx.opts.runs; i++) {
+    const out = join(outDir, `${tool.name}.out`);
+    const s = spec(prepared.target, out);
+    const r = await tool.run(prepared.target, out, { spec: s, timeoutSec: ctx.opts.timeoutSec });
+    if (r.timedOut) return { ok: false, reason: `timed out after ${ctx.opts.timeoutSec}s [log: ${out}.log]` };
+    if (!tool.okCodes.includes(r.code)) {
+      return {
+        ok: false,
+        reason: `exit ${r.code}: ${r.tail.split('\n').pop() || 'no output'} [log: ${out}.log]`,
+      };
+    }
+    let findings;
+    try {
+      findings = tool.parse(out, prepared.root);
+    } catch (err) {
+      return { ok: false, reason: `could not parse its report ${out}: ${err.message}` };
+    }
+    runs.push({ ...r, findings, out, command: [s.cmd, ...s.args], cwd: s.cwd, stdoutToOut: !!s.stdoutToOut });
+    ctx.log(
+      `  ${tool.name} run ${i + 1}/${ctx.opts.runs}: ${r.wallSec.toFixed(2)} s, ${(r.peakKb / 1024).toFixed(0)} MB peak, ${
+        findings.length
+      } findings`,
+    );
+  }
+  const last = runs[runs.length - 1];
+  const wallSec = median(runs.map((r) => r.wallSec));
+  const peakKb = median(runs.map((r) => r.peakKb));
+  const treePeakKb = median(runs.map((r) => r.treePeakKb));
+  return {
+    ok: true,
+    wallSec,
+    wallRuns: runs.map((r) => r.wallSec),
+    mbPerSec: prepared.bytes / 1e6 / wallSec,
+    peakMb: peakKb / 1024,
+    treePeakMb: treePeakKb / 1024,
+    ...score(last.findings, prepared.planted, prepared.plantedPrefix),
+    command: last.command,
+    cwd: last.cwd,
+    stdoutToOut: last.stdoutToOut,
+    report: last.out,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Reporting
+
+function machineInfo() {
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) cpuModel = m[1].trim();
+  } catch {
+    // keep os.cpus()
+  }
+  return {
+    nproc: availableParallelism(),
+    cpuModel,
+    node: process.version,
+    memGb: totalmem() / 1024 ** 3,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+function displayCommand(r, target, cacheDir) {
+  const shorten = (a) =>
+    String(a)
+      .split(target)
+      .join('<corpus>')
+      .split(r.report)
+      .join('<out>')
+      .split(join(cacheDir, 'tools'))
+      .join('<cache>/tools')
+      .split(process.execPath)
+      .join('node')
+      .split(REPO_ROOT)
+      .join('.');
+  const cmd = r.command.map(shorten).map((a) => (/[\s*]/.test(a) ? `"${a}"` : a));
+  const cwd = r.cwd ? `(cd ${shorten(r.cwd)} && ` : '';
+  return `${cwd}${cmd.join(' ')}${r.stdoutToOut ? ' > <out>' : ''}${cwd ? ')' : ''}`;
+}
+
+function ratio(results, a, b) {
+  const ra = results[a];
+  const rb = results[b];
+  if (!ra?.ok) return `n/a (${a} did not run)`;
+  if (!rb?.ok) return `n/a (${b} did not run)`;
+  return `${(ra.mbPerSec / rb.mbPerSec).toFixed(2)}x`;
+}
+
+export function renderCase(kase, prepared, results, versions, ctx) {
+  const m = ctx.machine;
+  const lines = [];
+  lines.push(`### ${kase.title}`, '');
+  lines.push(
+    `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${fmt(m.memGb, 0)} GiB RAM, ${m.platform}, Node ${m.node}. ` +
+      `Measured ${ctx.date}, median of ${ctx.opts.runs} run${ctx.opts.runs === 1 ? '' : 's'}.`,
+    '',
+    `Corpus: ${prepared.describe}.`,
+    '',
+  );
+  lines.push('| tool | version | MB/s | wall s | peak MB | planted found | clean-code findings |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  const notes = [];
+  for (const name of ctx.opts.tools) {
+    const r = results[name];
+    if (!r) continue;
+    if (!r.ok) {
+      lines.push(`| ${name} | ${versions[name] ?? '-'} | - | - | - | - | - |`);
+      notes.push(`- ${name}: not measured: ${r.reason}`);
+      continue;
+    }
+    const multiProc = r.treePeakMb > r.peakMb * 1.2;
+    lines.push(
+      `| ${name} | ${versions[name]} | ${fmt(r.mbPerSec)} | ${fmt(r.wallSec, 2)} | ${fmt(r.peakMb, 0)}${
+        multiProc ? ` (${fmt(r.treePeakMb, 0)} all processes)` : ''
+      } | ${r.plantedFound}/${r.plantedTotal} | ${r.cleanFindings}${r.cleanFindings ? ` in ${r.cleanFiles} files` : ''} |`,
+    );
+  }
+  lines.push('');
+  lines.push(`- keyfence / gitleaks throughput: ${ratio(results, 'keyfence', 'gitleaks')}`);
+  lines.push(`- keyfence / kingfisher throughput: ${ratio(results, 'keyfence', 'kingfisher')}`);
+  lines.push(...notes);
+  lines.push('');
+
+  const ran = ctx.opts.tools.filter((t) => results[t]?.ok);
+  if (ran.length) {
+    const formats = [...new Set(prepared.planted.map((p) => p.format))];
+    lines.push('<details><summary>Planted files found, per format</summary>', '');
+    lines.push(`| format | ${ran.join(' | ')} |`);
+    lines.push(`| --- | ${ran.map(() => '---:').join(' | ')} |`);
+    for (const f of formats) {
+      lines.push(
+        `| ${f} | ${ran
+          .map((t) => {
+            const b = results[t].byFormat[f];
+            return `${b.found}/${b.total}`;
+          })
+          .join(' | ')} |`,
+      );
+    }
+    lines.push('', '</details>', '');
+    lines.push('<details><summary>Commands</summary>', '');
+    for (const t of ran)
+      lines.push(`- ${t}: \`${displayCommand(results[t], prepared.target, ctx.cacheDir)}\``);
+    lines.push('', '</details>', '');
+  }
+  return lines.join('\n');
+}
+
+const DOC_INTRO = `# Benchmarks
+
+\`npm run bench\` compares keyfence with other secret scanners on the same input, one tool
+after another on the same machine. For each tool it measures:
+
+- **MB/s**: corpus bytes (every file offered to the tool, MB = 10^6 bytes) divided by the wall time;
+- **wall s**: wall-clock seconds of the scan (\`/usr/bin/time\`);
+- **peak MB**: peak resident memory of the largest process (\`/usr/bin/time\` max RSS, in MiB); for tools
+  that fork workers the summed peak of all their processes is shown beside it;
+- **planted found**: files with a generated secret in them (under \`__planted__/\`) in which the tool
+  reported at least one finding;
+- **clean-code findings**: findings anywhere else, i.e. in real third-party code, which are
+  false positives or at best test fixtures.
+
+The corpus is the project's own \`node_modules\` (real JavaScript, TypeScript declarations, JSON,
+Markdown; symlinks and binaries over 1 MB skipped, \`node_modules\` path segments renamed so that no
+tool's default exclusion applies), copied several times when it is small, plus secrets of more than
+twenty formats generated at run time and planted one per file in realistic code and config files.
+Nothing generated is committed; the corpus and its manifest live in the benchmark cache.
+
+Before the timed runs every corpus file is read once (warm page cache), and every tool does one
+untimed run over the planted folder (checks that it works, lets rule caches be compiled).
+Peers run without git, without network verification, and with JSON reports.
+
+## Reproduce
+
+\`\`\`sh
+npm ci && npm run build
+npm run bench -- --write-docs               # all tools
+npm run bench -- --tools keyfence,gitleaks --runs 3
+\`\`\`
+
+Peer tools are installed on first use into a cache outside the repository
+(\`~/.cache/keyfence-bench/tools\`, or \`$KEYFENCE_BENCH_CACHE/tools\`): gitleaks and trufflehog are
+built from their Go modules, Kingfisher (\`kingfisher-bin\`) and detect-secrets are installed with pip
+into virtual environments, secretlint with its recommended preset via \`npm install --prefix\`. A tool
+that cannot be installed is skipped with a one-line reason. The first install of trufflehog is a long
+Go build (up to about 15 minutes on two cores); later runs reuse it.
+
+## Results
+`;
+
+export function writeDocs(sections) {
+  let doc = existsSync(DOC_PATH) ? readFileSync(DOC_PATH, 'utf8') : DOC_INTRO;
+  for (const { name, body } of sections) {
+    const start = `<!-- bench:${name}:start -->`;
+    const end = `<!-- bench:${name}:end -->`;
+    const block = `${start}\n${body.trimEnd()}\n${end}`;
+    const i = doc.indexOf(start);
+    const j = doc.indexOf(end);
+    if (i >= 0 && j > i) doc = doc.slice(0, i) + block + doc.slice(j + end.length);
+    else doc = `${doc.trimEnd()}\n\n${block}\n`;
+  }
+  mkdirSync(dirname(DOC_PATH), { recursive: true });
+  writeFileSync(DOC_PATH, doc.endsWith('\n') ? doc : `${doc}\n`);
+}
+
+// ---------------------------------------------------------------------------
+
+export async function main(argv = process.argv.slice(2)) {
+  const opts = parseArgs(argv);
+  if (opts.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const cacheDir = defaultCacheDir();
+  mkdirSync(cacheDir, { recursive: true });
+  const log = (msg) => console.error(`[bench] ${msg}`);
+  const ctx = { opts, cacheDir, log, machine: machineInfo(), date: new Date().toISOString().slice(0, 10) };
+  if (!hasTimeBin()) log('note: /usr/bin/time not found; timing with process.hrtime and /proc sampling');
+
+  const tools = createTools({ repoRoot: REPO_ROOT, cacheDir, log });
+  const selected = opts.tools.map((n) => tools[n]);
+
+  // Installs run in the background (Go builds one at a time) while the corpus is built.
+  log(`installing/checking: ${opts.tools.join(', ')}`);
+  const installs = new Map(
+    selected.map((t) => {
+      const p = Promise.resolve()
+        .then(() => t.install({ allowInstall: opts.install }))
+        .catch((err) => ({ ok: false, reason: `install error: ${err.message}` }))
+        .then((r) => {
+          if (r.ok) log(`${t.name}: ${r.cached ? 'ready (cached)' : `installed in ${fmt(r.seconds, 0)} s`}`);
+          else log(`${t.name}: SKIPPED: ${r.reason}`);
+          return r;
+        });
+      return [t.name, p];
+    }),
+  );
+
+  const prepared = {};
+  for (const name of opts.cases) prepared[name] = await CASES[name].prepare(ctx);
+
+  const installResults = {};
+  for (const [name, p] of installs) installResults[name] = await p;
+  const versions = {};
+  for (const t of selected) if (installResults[t.name].ok) versions[t.name] = t.version();
+
+  const allResults = {};
+  const sections = [];
+  for (const caseName of opts.cases) {
+    const kase = CASES[caseName];
+    const prep = prepared[caseName];
+    log(`case ${caseName}: ${prep.describe}`);
+    log('warming the page cache (untimed read of every file)');
+    warmCorpus(prep.target);
+    const results = {};
+    for (const t of selected) {
+      if (!installResults[t.name].ok) {
+        results[t.name] = { ok: false, reason: installResults[t.name].reason };
+        continue;
+      }
+      if (!kase.tools[t.name]) {
+        results[t.name] = { ok: false, reason: `no arguments for case ${caseName}` };
+        continue;
+      }
+      log(`running ${t.name} ${versions[t.name]}`);
+      results[t.name] = await measureTool(t, kase, prep, ctx);
+      if (!results[t.name].ok) log(`${t.name}: FAILED: ${results[t.name].reason}`);
+    }
+    allResults[caseName] = results;
+    const body = renderCase(kase, prep, results, versions, ctx);
+    sections.push({ name: caseName, body });
+    console.log(body);
+  }
+
+  const summary = {
+    date: new Date().toISOString(),
+    machine: ctx.machine,
+    opts,
+    installs: installResults,
+    versions,
+    cases: Object.fromEntries(
+      opts.cases.map((c) => [
+        c,
+        {
+          corpus: { dir: prepared[c].target, bytes: prepared[c].bytes, files: prepared[c].files },
+          results: allResults[c],
+        },
+      ]),
+    ),
+  };
+  const resultsDir = join(cacheDir, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  log(`results: ${join(resultsDir, 'latest.json')}`);
+
+  if (opts.writeDocs) {
+    writeDocs(sections);
+    log(`wrote ${DOC_PATH}`);
+  }
+  return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(`[bench] error: ${err.message}`);
+      process.exitCode = 2;
+    },
+  );
+}

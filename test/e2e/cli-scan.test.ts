@@ -1,0 +1,215 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { keyfence, tempDir } from '../support/cli.js';
+import { fake, randomString } from '../support/secrets.js';
+
+function workspace(files: Record<string, string | Buffer>): string {
+  const dir = tempDir();
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  return dir;
+}
+
+function expectNoSecret(run: { stdout: string; stderr: string }, ...secrets: string[]): void {
+  for (const s of secrets) {
+    expect(run.stdout).not.toContain(s);
+    expect(run.stderr).not.toContain(s);
+  }
+}
+
+describe('keyfence scan', () => {
+  it('exits 1 with a redacted, grouped text report when a folder holds a leak', () => {
+    const token = fake.githubPat();
+    const key = fake.awsAccessKeyId();
+    const dir = workspace({
+      'src/app.ts': `export const token = '${token}';\n`,
+      'deploy/.env': `AWS_ACCESS_KEY_ID=${key}\n`,
+      'README.md': 'nothing here\n',
+    });
+    const run = keyfence(['scan', '.'], dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/src\/app\.ts\n\s+1:\d+\s+github-pat/);
+    expect(run.stdout).toMatch(/deploy\/\.env\n\s+1:\d+\s+aws-access-key-id/);
+    expect(run.stdout).toContain('2 leaks found in 2 files');
+    expect(run.stdout).not.toContain('\x1b[');
+    expectNoSecret(run, token, key);
+  });
+
+  it('exits 0 on a clean folder and on an empty one', () => {
+    expect(keyfence(['scan'], workspace({ 'a.txt': 'hello\n' })).code).toBe(0);
+    const empty = tempDir();
+    const run = keyfence(['scan', empty], empty);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('no leaks found');
+  });
+
+  it('writes the JSON contract: findings with ruleId, location, redacted, fingerprint, entropy; and stats', () => {
+    const token = fake.githubPat();
+    const dir = workspace({ 'a/b.py': `\n\nTOKEN = "${token}"\n` });
+    const run = keyfence(['scan', '.', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings).toHaveLength(1);
+    const [f] = report.findings;
+    expect(f).toMatchObject({ ruleId: 'github-pat', location: { path: 'a/b.py', line: 3, column: 10 } });
+    expect(f.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(typeof f.entropy).toBe('number');
+    expect(f.redacted.length).toBeLessThan(12);
+    expect(report.stats).toMatchObject({ files: 1, bytes: expect.any(Number), durationMs: expect.any(Number) });
+    expectNoSecret(run, token);
+  });
+
+  it('writes the report to --output and a one-line summary to stderr', () => {
+    const token = fake.stripeLive();
+    const dir = workspace({ 'pay.js': `stripe(${JSON.stringify(token)})\n` });
+    const run = keyfence(['scan', '.', '--format', 'sarif', '--output', 'out.sarif'], dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('1 leak found; report written to out.sarif');
+    const sarif = readFileSync(join(dir, 'out.sarif'), 'utf8');
+    expect(JSON.parse(sarif).runs[0].results[0].ruleId).toMatch(/stripe/);
+    expect(sarif).not.toContain(token);
+  });
+
+  it('applies a baseline written by keyfence baseline, and still reports new leaks', () => {
+    const old = fake.githubPat();
+    const dir = workspace({ 'old.env': `GITHUB_TOKEN=${old}\n` });
+    const written = keyfence(['baseline', '.', '--output', 'baseline.json'], dir);
+    expect(written.code).toBe(0);
+    expect(readFileSync(join(dir, 'baseline.json'), 'utf8')).not.toContain(old);
+    // The accepted secret moves to another line: still accepted.
+    writeFileSync(join(dir, 'old.env'), `\n\n# moved\nGITHUB_TOKEN=${old}\n`);
+    expect(keyfence(['scan', '.', '--baseline', 'baseline.json'], dir).code).toBe(0);
+    writeFileSync(join(dir, 'new.env'), `SLACK_TOKEN=${fake.slackBot()}\n`);
+    const run = keyfence(['scan', '.', '--baseline', 'baseline.json', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).findings.map((f: { location: { path: string } }) => f.location.path)).toEqual(['new.env']);
+  });
+
+  it('uses .keyfence.yaml at the root: path allowlist, disabled rules and extra rules', () => {
+    const dir = workspace({
+      '.keyfence.yaml': [
+        'disabledRules: [aws-access-key-id]',
+        'allowlist:',
+        "  - paths: ['fixtures/**']",
+        'rules:',
+        '  - id: acme-token',
+        '    description: ACME API token',
+        '    keywords: [acme_]',
+        "    regex: '(acme_[a-z0-9]{32})'",
+      ].join('\n'),
+      'fixtures/token.txt': fake.githubPat(),
+      'keys.txt': `${fake.awsAccessKeyId()}\nacme_${randomString(32, 'abcdefghijklmnopqrstuvwxyz0123456789')}\n`,
+    });
+    const run = keyfence(['scan', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(['acme-token']);
+  });
+
+  it('respects .gitignore inside a git work tree, and --no-ignore scans ignored files', () => {
+    const dir = workspace({ '.gitignore': 'local/\n', 'local/.env': `TOKEN=${fake.githubPat()}\n` });
+    spawnSync('git', ['init', '-q'], { cwd: dir });
+    expect(keyfence(['scan'], dir).code).toBe(0);
+    expect(keyfence(['scan', '--no-ignore'], dir).code).toBe(1);
+  });
+
+  it('skips lock files and binary files by default, and scans them when asked', () => {
+    const token = fake.githubPat();
+    const dir = workspace({
+      'package-lock.json': `{"token": "${token}"}`,
+      'blob.bin': Buffer.concat([Buffer.from([0, 1, 2, 0]), Buffer.from(` ${token} `)]),
+    });
+    expect(keyfence(['scan'], dir).code).toBe(0);
+    const run = keyfence(['scan', '--include-lockfiles', '--scan-binaries', '--format', 'json'], dir);
+    expect(JSON.parse(run.stdout).findings).toHaveLength(2);
+  });
+
+  it('still reports a real-looking secret in a test folder', () => {
+    const dir = workspace({ 'test/fixtures/config.ts': `const key = '${fake.githubPat()}';\n` });
+    expect(keyfence(['scan'], dir).code).toBe(1);
+  });
+});
+
+describe('keyfence scan on bad input', () => {
+  it('handles a 20 MB single-line minified file and finds the secret at its end', () => {
+    const token = fake.githubPat();
+    const line = `${'var a=1,b=function(c){return c*2};'.repeat(600_000)}var t="${token}";`;
+    const dir = workspace({ 'app.min.js': line });
+    const run = keyfence(['scan', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    const [f] = JSON.parse(run.stdout).findings;
+    expect(f.location).toMatchObject({ path: 'app.min.js', line: 1 });
+    expect(f.location.column).toBeGreaterThan(20_000_000);
+  });
+
+  it('scans a file of invalid UTF-8 without failing', () => {
+    const token = fake.githubPat();
+    const dir = workspace({ 'latin.txt': Buffer.concat([Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0x0a]), Buffer.from(`k=${token}\n`)]) });
+    const run = keyfence(['scan', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).findings[0].location.line).toBe(2);
+  });
+
+  it('reports a file it cannot read and goes on with the rest', () => {
+    const dir = workspace({ 'locked.txt': 'x', 'open.txt': `t=${fake.githubPat()}\n` });
+    chmodSync(join(dir, 'locked.txt'), 0o000);
+    chmodSync(dir, 0o755);
+    // As root every file is readable, so drop to an unprivileged user to see a real EACCES.
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const run = keyfence(['scan', dir, '--format', 'json'], '/', asUser);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings).toHaveLength(1);
+    expect(report.problems).toEqual([{ kind: 'unreadable', path: 'locked.txt', message: 'cannot read (EACCES)' }]);
+  });
+
+  it('survives a symbolic link loop', () => {
+    const dir = workspace({ 'a/file.txt': `t=${fake.githubPat()}\n` });
+    symlinkSync('..', join(dir, 'a', 'loop'));
+    symlinkSync(join(dir, 'b'), join(dir, 'b'));
+    const run = keyfence(['scan', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).findings).toHaveLength(1);
+  });
+
+  it('exits 2 with a clear message for a path that does not exist', () => {
+    const dir = tempDir();
+    const run = keyfence(['scan', 'no/such/dir'], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('keyfence: error: no such file or folder: no/such/dir');
+    expect(run.stderr).toContain('hint:');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 for a malformed config file and names the line', () => {
+    const dir = workspace({ '.keyfence.yaml': 'allowlist:\n  - paths: [a\nrules: 3\n' });
+    const run = keyfence(['scan'], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/\.keyfence\.yaml:\d+: /);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports a user rule with a catastrophic-backtracking regex and still finishes the scan', () => {
+    const dir = workspace({
+      '.keyfence.yaml': ['rules:', '  - id: slow', '    description: x', '    keywords: [aaa]', "    regex: '(a+)+$'"].join('\n'),
+      'a.txt': `${'a'.repeat(5000)}!\nt=${fake.githubPat()}\n`,
+    });
+    const run = keyfence(['scan'], dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/warning: .*rule "slow" was skipped/);
+    expect(run.stdout).toContain('github-pat');
+  });
+
+  it('exits 2 for unknown options and formats, without a stack', () => {
+    const dir = tempDir();
+    for (const args of [['scan', '--frobnicate'], ['scan', '--format', 'xml'], ['launch']]) {
+      const run = keyfence(args, dir);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^keyfence: error: .*\n {2}hint: /);
+    }
+  });
+});
