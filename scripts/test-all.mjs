@@ -20,7 +20,11 @@ for (const [cmd, args] of steps) {
   }
 }
 const inCi = Boolean(process.env.CI);
-const dirty = spawnSync('git', ['status', '--porcelain', '--', 'packages/scanner/src/rules', 'docs/rules.md', 'action-*/dist'], { encoding: 'utf8' });
+const dirty = spawnSync(
+  'git',
+  ['status', '--porcelain', '--', 'packages/scanner/src/rules', 'docs/rules.md', 'action-*/dist'],
+  { encoding: 'utf8' },
+);
 if (inCi && dirty.stdout.trim() !== '') {
   console.error(`\nGenerated files are stale; run \`npm run build\` and commit:\n${dirty.stdout}`);
   process.exit(1);

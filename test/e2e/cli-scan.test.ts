@@ -59,7 +59,11 @@ describe('keyfence scan', () => {
     expect(f.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof f.entropy).toBe('number');
     expect(f.redacted.length).toBeLessThan(12);
-    expect(report.stats).toMatchObject({ files: 1, bytes: expect.any(Number), durationMs: expect.any(Number) });
+    expect(report.stats).toMatchObject({
+      files: 1,
+      bytes: expect.any(Number),
+      durationMs: expect.any(Number),
+    });
     expectNoSecret(run, token);
   });
 
@@ -87,7 +91,9 @@ describe('keyfence scan', () => {
     writeFileSync(join(dir, 'new.env'), `SLACK_TOKEN=${fake.slackBot()}\n`);
     const run = keyfence(['scan', '.', '--baseline', 'baseline.json', '--format', 'json'], dir);
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout).findings.map((f: { location: { path: string } }) => f.location.path)).toEqual(['new.env']);
+    expect(
+      JSON.parse(run.stdout).findings.map((f: { location: { path: string } }) => f.location.path),
+    ).toEqual(['new.env']);
   });
 
   it('uses .keyfence.yaml at the root: path allowlist, disabled rules and extra rules', () => {
@@ -148,7 +154,9 @@ describe('keyfence scan on bad input', () => {
 
   it('scans a file of invalid UTF-8 without failing', () => {
     const token = fake.githubPat();
-    const dir = workspace({ 'latin.txt': Buffer.concat([Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0x0a]), Buffer.from(`k=${token}\n`)]) });
+    const dir = workspace({
+      'latin.txt': Buffer.concat([Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0x0a]), Buffer.from(`k=${token}\n`)]),
+    });
     const run = keyfence(['scan', '--format', 'json'], dir);
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout).findings[0].location.line).toBe(2);
@@ -164,7 +172,9 @@ describe('keyfence scan on bad input', () => {
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.findings).toHaveLength(1);
-    expect(report.problems).toEqual([{ kind: 'unreadable', path: 'locked.txt', message: 'cannot read (EACCES)' }]);
+    expect(report.problems).toEqual([
+      { kind: 'unreadable', path: 'locked.txt', message: 'cannot read (EACCES)' },
+    ]);
   });
 
   it('survives a symbolic link loop', () => {
@@ -195,7 +205,13 @@ describe('keyfence scan on bad input', () => {
 
   it('reports a user rule with a catastrophic-backtracking regex and still finishes the scan', () => {
     const dir = workspace({
-      '.keyfence.yaml': ['rules:', '  - id: slow', '    description: x', '    keywords: [aaa]', "    regex: '(a+)+$'"].join('\n'),
+      '.keyfence.yaml': [
+        'rules:',
+        '  - id: slow',
+        '    description: x',
+        '    keywords: [aaa]',
+        "    regex: '(a+)+$'",
+      ].join('\n'),
       'a.txt': `${'a'.repeat(5000)}!\nt=${fake.githubPat()}\n`,
     });
     const run = keyfence(['scan'], dir);

@@ -25,9 +25,12 @@ export const fake = {
   githubPat: () => `ghp_${randomString(36)}`,
   awsAccessKeyId: () => `AKIA${randomString(16, UPPER_BASE32)}`,
   awsSecretKey: () => randomString(40, B64),
-  slackBot: () => `xoxb-${randomString(12, '0123456789')}-${randomString(12, '0123456789')}-${randomString(24)}`,
+  slackBot: () =>
+    `xoxb-${randomString(12, '0123456789')}-${randomString(12, '0123456789')}-${randomString(24)}`,
   stripeLive: () => `sk_live_${randomString(24)}`,
   password: () => `${randomString(6)}#${randomString(6)}!${randomString(4)}`,
   rsaPrivateKey: () =>
-    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs1', format: 'pem' })
+      .toString(),
 };

@@ -41,12 +41,22 @@ describe('parseConfig', () => {
   });
 
   it('names the line of a YAML syntax error', () => {
-    expect(configError('rules:\n  - id: x\n    keywords: [a, b\nallowlist: 1\n')).toMatch(/CONFIG_INVALID: .*\.keyfence\.yaml:\d+:/s);
+    expect(configError('rules:\n  - id: x\n    keywords: [a, b\nallowlist: 1\n')).toMatch(
+      /CONFIG_INVALID: .*\.keyfence\.yaml:\d+:/s,
+    );
   });
 
   it('reports every problem at once, each with its line and field', () => {
     const message = configError(
-      ['colour: red', 'skip:', '  binaries: maybe', 'rules:', '  - id: Bad Id', '    description: x', "    regex: '('"].join('\n'),
+      [
+        'colour: red',
+        'skip:',
+        '  binaries: maybe',
+        'rules:',
+        '  - id: Bad Id',
+        '    description: x',
+        "    regex: '('",
+      ].join('\n'),
     );
     expect(message).toContain('.keyfence.yaml:1: unknown key "colour"');
     expect(message).toContain('.keyfence.yaml:3: skip.binaries must be true or false');
@@ -57,7 +67,13 @@ describe('parseConfig', () => {
 
   it('skips a user rule whose regex can backtrack catastrophically, with a warning that names it', () => {
     const config = parseConfig(
-      ['rules:', '  - id: slow-rule', '    description: x', '    keywords: [aaa]', "    regex: '(a+)+b'"].join('\n'),
+      [
+        'rules:',
+        '  - id: slow-rule',
+        '    description: x',
+        '    keywords: [aaa]',
+        "    regex: '(a+)+b'",
+      ].join('\n'),
       'k.yaml',
     );
     expect(config.rules).toEqual([]);

@@ -87,7 +87,9 @@ export function parseConfig(text: string, source: string): ScanConfig {
     return range ? `${source}:${lines.linePos(range[0]).line}` : source;
   };
   for (const err of doc.errors) {
-    problems.push(`${source}:${err.linePos?.[0].line ?? '?'}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+    problems.push(
+      `${source}:${err.linePos?.[0].line ?? '?'}: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
   }
   if (problems.length > 0) throw configError(source, problems);
   const raw = (doc.toJS() ?? {}) as unknown;

@@ -78,7 +78,5 @@ function readConfig(explicit: string | undefined, firstPath: string): ScanConfig
     // A missing path is reported by the scan itself, with its own message.
   }
   const found = findConfigFile(root);
-  return found
-    ? loadConfig(found)
-    : { ...DEFAULT_CONFIG, rules: [], disabledRules: [], allowlist: [], warnings: [] };
+  return found ? loadConfig(found) : defaultConfig();
 }

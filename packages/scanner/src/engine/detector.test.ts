@@ -15,7 +15,8 @@ const SPECS: RuleSpec[] = [
     id: 'private-key',
     description: 'Private key',
     keywords: ['private key-----'],
-    regex: '(-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\\s\\S]{64,8192}?-----END (?:RSA |EC )?PRIVATE KEY-----)',
+    regex:
+      '(-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\\s\\S]{64,8192}?-----END (?:RSA |EC )?PRIVATE KEY-----)',
     multiline: true,
   },
   {
@@ -38,7 +39,10 @@ describe('Detector', () => {
     const token = fake.githubPat();
     const findings = detector().detect({ text: `a\nb\n  const t = '${token}';\n`, path: 'src/a.ts' });
     expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({ ruleId: 'github-pat', location: { path: 'src/a.ts', line: 3, column: 14 } });
+    expect(findings[0]).toMatchObject({
+      ruleId: 'github-pat',
+      location: { path: 'src/a.ts', line: 3, column: 14 },
+    });
     expect(JSON.stringify(findings)).not.toContain(token);
     expect(findings[0]!.redacted.length).toBeLessThan(10);
   });
@@ -106,10 +110,19 @@ describe('Detector', () => {
     const other = fake.githubPat();
     const entries: AllowEntry[] = [
       { regexes: [new RegExp(token.slice(0, 12))], regexTarget: 'secret', stopwords: [] },
-      { regexes: [], regexTarget: 'secret', stopwords: [other.slice(4, 14).toLowerCase()], paths: (p) => p === 'b' },
+      {
+        regexes: [],
+        regexTarget: 'secret',
+        stopwords: [other.slice(4, 14).toLowerCase()],
+        paths: (p) => p === 'b',
+      },
     ];
     const text = `${token}\n${other}\n`;
-    expect(detector(entries).detect({ text, path: 'a' }).map((f) => f.location.line)).toEqual([2]);
+    expect(
+      detector(entries)
+        .detect({ text, path: 'a' })
+        .map((f) => f.location.line),
+    ).toEqual([2]);
     expect(detector(entries).detect({ text, path: 'b' })).toEqual([]);
   });
 

@@ -39,10 +39,14 @@ describe('isGenericNoise', () => {
     expect(isGenericNoise('getPassword()', '')).toBe(true);
     expect(isGenericNoise('/etc/app/secrets/db.txt', '')).toBe(true);
     expect(isGenericNoise('mytestpassword1', '')).toBe(true);
-    expect(isGenericNoise('d41d8cd98f00b204e9800998ecf8427e', 'md5_hash = "d41d8cd98f00b204e9800998ecf8427e"')).toBe(true);
+    expect(
+      isGenericNoise('d41d8cd98f00b204e9800998ecf8427e', 'md5_hash = "d41d8cd98f00b204e9800998ecf8427e"'),
+    ).toBe(true);
   });
 
   it('keeps a hex value assigned to a key name (hex API keys are secrets)', () => {
-    expect(isGenericNoise('9f2c4e7a1b3d5f6081a2c3e4f5a6b7c8', 'api_key = "9f2c4e7a1b3d5f6081a2c3e4f5a6b7c8"')).toBe(false);
+    expect(
+      isGenericNoise('9f2c4e7a1b3d5f6081a2c3e4f5a6b7c8', 'api_key = "9f2c4e7a1b3d5f6081a2c3e4f5a6b7c8"'),
+    ).toBe(false);
   });
 });

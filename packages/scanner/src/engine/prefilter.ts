@@ -6,9 +6,12 @@ const ALPHABET = 129; // 0..127 ASCII, 128 = any non-ASCII character
 
 export class KeywordMatcher {
   readonly keywords: string[];
+  /** Transitions, indexed by state * ALPHABET + symbol, holding the next state * ALPHABET. */
   readonly #delta: Int32Array;
+  /** 1 where a state (indexed by state * ALPHABET) ends a keyword: a cheap check in the hot loop. */
+  readonly #accepts: Uint8Array;
   /** For each state, the keyword ids that end there (including through failure links). */
-  readonly #outputs: (number[] | undefined)[];
+  readonly #outputs: number[][];
 
   constructor(keywords: string[]) {
     this.keywords = keywords;
@@ -58,8 +61,17 @@ export class KeywordMatcher {
         }
       }
     }
+    // Pre-multiply targets so the scan loop does one add per character instead of a multiply.
+    for (let i = 0; i < delta.length; i++) delta[i]! *= ALPHABET;
     this.#delta = delta;
-    this.#outputs = outputs;
+    this.#accepts = new Uint8Array(n * ALPHABET);
+    this.#outputs = [];
+    outputs.forEach((out, state) => {
+      if (out) {
+        this.#accepts[state * ALPHABET] = 1;
+        this.#outputs[state * ALPHABET] = out;
+      }
+    });
   }
 
   /**
@@ -68,18 +80,17 @@ export class KeywordMatcher {
    */
   scan(text: string, onHit: (keywordId: number, end: number) => void, from = 0, to = text.length): void {
     const delta = this.#delta;
-    const outputs = this.#outputs;
+    const accepts = this.#accepts;
     let s = 0;
     for (let i = from; i < to; i++) {
-      let c = text.charCodeAt(i);
-      if (c >= 65 && c <= 90) c |= 32;
-      else if (c > 127) c = 128;
-      s = delta[s * ALPHABET + c]!;
-      const out = outputs[s];
-      if (out !== undefined) for (const id of out) onHit(id, i + 1);
+      const c = text.charCodeAt(i);
+      s = delta[s + (c < 128 ? LOWER[c]! : 128)]!;
+      if (accepts[s] === 1) for (const id of this.#outputs[s]!) onHit(id, i + 1);
     }
   }
 }
+
+const LOWER = Uint8Array.from({ length: 128 }, (_, c) => (c >= 65 && c <= 90 ? c | 32 : c));
 
 function symbol(code: number): number {
   if (code >= 65 && code <= 90) return code | 32;

@@ -21,7 +21,9 @@ describe('built-in rules', () => {
   it('are compiled into builtin.generated.ts (run `npm run gen:rules` after editing rules/*.yaml)', () => {
     const generated = readFileSync(join(import.meta.dirname, 'builtin.generated.ts'), 'utf8');
     expect(generated).toBe(renderGenerated());
-    expect(readFileSync(join(import.meta.dirname, '../../../../docs/rules.md'), 'utf8')).toBe(renderRulesDoc());
+    expect(readFileSync(join(import.meta.dirname, '../../../../docs/rules.md'), 'utf8')).toBe(
+      renderRulesDoc(),
+    );
   });
 
   describe.each(entries.map((e) => [e.rule.id, e] as const))('%s', (_id, { file, rule }) => {
@@ -37,7 +39,10 @@ describe('built-in rules', () => {
       for (const text of rule.examples?.positive ?? []) {
         expect(alone.detect({ text, path: 'example.txt' }), `positive: ${text}`).toHaveLength(1);
         // With every rule loaded, the text is still reported (by this or a more specific rule).
-        expect(all.detect({ text, path: 'example.txt' }).length, `positive with all rules: ${text}`).toBeGreaterThan(0);
+        expect(
+          all.detect({ text, path: 'example.txt' }).length,
+          `positive with all rules: ${text}`,
+        ).toBeGreaterThan(0);
       }
       for (const text of rule.examples?.negative ?? []) {
         expect(alone.detect({ text, path: 'example.txt' }), `negative: ${text}`).toEqual([]);
