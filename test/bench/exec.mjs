@@ -11,6 +11,22 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, wri
 export const TIME_BIN = '/usr/bin/time';
 const PAGE_KB = 4;
 
+// Children run in their own process group (so a timeout can kill the whole tree); make
+// sure an interrupted harness does not leave them running.
+const active = new Set();
+let handlersInstalled = false;
+function track(pid) {
+  active.add(pid);
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      for (const p of active) killGroup(p);
+      process.exit(130);
+    });
+  }
+}
+
 export function hasTimeBin() {
   if (!existsSync(TIME_BIN)) return false;
   const r = spawnSync(TIME_BIN, ['-f', '%e %M', 'true'], { stdio: 'ignore' });
@@ -47,12 +63,14 @@ export function runLogged(cmd, args, { cwd, env, logFile, timeoutSec = 600 } = {
       resolve({ code: -1, seconds: 0, timedOut: false, tail: String(err.message) });
       return;
     }
+    track(child.pid);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child.pid);
     }, timeoutSec * 1000);
     const finish = (code) => {
+      active.delete(child.pid);
       clearTimeout(timer);
       closeSync(fd);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -171,6 +189,7 @@ export function timedRun(spec, { useTime = hasTimeBin(), sampleMs = 100 } = {}) 
       resolve({ code: -1, wallSec: 0, peakKb: 0, treePeakKb: 0, timedOut: false, tail: String(err.message) });
       return;
     }
+    track(child.pid);
     let treePeakKb = 0;
     const sampler = setInterval(() => {
       const kb = treeRssKb(child.pid);
@@ -182,6 +201,7 @@ export function timedRun(spec, { useTime = hasTimeBin(), sampleMs = 100 } = {}) 
       killGroup(child.pid);
     }, timeoutSec * 1000);
     const done = (code) => {
+      active.delete(child.pid);
       clearInterval(sampler);
       clearTimeout(timer);
       const hrWall = Number(process.hrtime.bigint() - started) / 1e9;

@@ -407,9 +407,16 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
   });
 
   // -------------------------------------------------------------------------
+  // secretlint is asked for `@latest` explicitly: with a bare name, npm on Node 20 falls back
+  // to secretlint 12 (13 declares Node >= 22 but runs on 20). Releases before 13.0.6 record
+  // a performance mark per rule per file and search them linearly (upstream issue #1653),
+  // which makes a large scan quadratic; an older cached install is replaced.
   const slDir = join(toolsDir, 'secretlint');
   const slBin = join(slDir, 'node_modules', '.bin', 'secretlint');
   const slRc = join(slDir, '.secretlintrc.json');
+  const slPreset = join(slDir, 'node_modules', '@secretlint', 'secretlint-rule-preset-recommend');
+  const slSpec = process.env.KEYFENCE_BENCH_SECRETLINT_VERSION ?? 'latest';
+  const slMajor = () => Number.parseInt(capture(slBin, ['--version'], { cwd: slDir }) ?? '0', 10) || 0;
   const secretlint = makeTool({
     name: 'secretlint',
     okCodes: [0, 1],
@@ -419,10 +426,8 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
           slRc,
           `${JSON.stringify({ rules: [{ id: '@secretlint/secretlint-rule-preset-recommend' }] })}\n`,
         );
-      if (
-        existsSync(slBin) &&
-        existsSync(join(slDir, 'node_modules', '@secretlint', 'secretlint-rule-preset-recommend'))
-      ) {
+      const present = existsSync(slBin) && existsSync(slPreset);
+      if (present && (slMajor() >= 13 || process.env.KEYFENCE_BENCH_SECRETLINT_VERSION)) {
         if (!existsSync(slRc)) writeRc();
         return { ok: true, cached: true };
       }
@@ -446,8 +451,8 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
           '--no-audit',
           '--no-fund',
           '--loglevel=error',
-          'secretlint',
-          '@secretlint/secretlint-rule-preset-recommend',
+          `secretlint@${slSpec}`,
+          `@secretlint/secretlint-rule-preset-recommend@${slSpec}`,
         ],
         { cwd: slDir, logFile: installLog('secretlint'), timeoutSec: 600 },
       );

@@ -229,3 +229,28 @@ describe('keyfence scan on bad input', () => {
     }
   });
 });
+
+describe('keyfence scan on large files', () => {
+  it('reports exact lines and columns for secrets on both sides of every chunk boundary', () => {
+    const line = `${'x=1;'.repeat(24)}\n`; // 97 bytes, so chunk boundaries fall mid-line
+    const lines = Math.ceil((17 * 1024 * 1024) / line.length);
+    const chunk = 8 * 1024 * 1024;
+    const planted = new Map<number, string>();
+    for (const boundary of [chunk, 2 * chunk]) {
+      const at = Math.floor(boundary / line.length);
+      planted.set(at - 1, fake.githubPat());
+      planted.set(at, fake.githubPat());
+      planted.set(at + 1, fake.githubPat());
+    }
+    const parts: string[] = [];
+    for (let i = 0; i < lines; i++) parts.push(planted.has(i) ? `t = '${planted.get(i)}'  \n` : line);
+    const dir = workspace({ 'big.txt': parts.join('') });
+    const run = keyfence(['scan', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    const found = JSON.parse(run.stdout).findings.map((f: { location: { line: number; column: number } }) => [
+      f.location.line,
+      f.location.column,
+    ]);
+    expect(found).toEqual([...planted.keys()].map((i) => [i + 1, 6]));
+  });
+});

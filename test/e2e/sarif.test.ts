@@ -33,7 +33,7 @@ describe('SARIF report', () => {
     expect(existsSync(MULTITOOL)).toBe(true);
     chmodSync(MULTITOOL, 0o755);
     const out = join(dir, 'validation.sarif');
-    const v = spawnSync(MULTITOOL, ['validate', file, '--output', out, '--force'], {
+    const v = spawnSync(MULTITOOL, ['validate', file, '--output', out], {
       encoding: 'utf8',
       env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' },
     });

@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import { resolve } from 'node:path';
 import {
   defaultConfig,
@@ -42,6 +43,13 @@ export async function runScanFromArgs(
 ): Promise<ScanResult> {
   const paths = positionals.length > 0 ? positionals : ['.'];
   const absolute = paths.map((p) => resolve(io.cwd, p));
+  absolute.forEach((abs, i) => {
+    if (!existsSync(abs)) {
+      throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such file or folder: ${paths[i]}`, {
+        hint: 'check the path; keyfence scan takes folders and files, e.g. `keyfence scan .`',
+      });
+    }
+  });
   const config = readConfig(values.config ? resolve(io.cwd, values.config) : undefined, absolute[0]!);
   if (values['no-ignore']) config.respectGitignore = false;
   if (values['include-lockfiles']) config.skipLockfiles = false;

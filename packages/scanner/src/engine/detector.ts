@@ -12,6 +12,8 @@ export interface Fragment {
   path: string;
   /** Line number of the text's first line (sources that chunk large inputs set it). */
   startLine?: number;
+  /** Characters before the text's first character on its line (a chunk that starts mid-line). */
+  startColumn?: number;
   /** Extra location fields (commit, layer, archive chain) copied onto every finding. */
   location?: Partial<Location>;
 }
@@ -96,7 +98,7 @@ export class Detector {
         ...fragment.location,
         path,
         line: startLine + line - 1,
-        column,
+        column: line === 1 ? column + (fragment.startColumn ?? 0) : column,
         endLine: startLine + lines.position(m.end).line - 1,
       };
       if (m.decodedFrom.length > 0) location.decodedFrom = m.decodedFrom;

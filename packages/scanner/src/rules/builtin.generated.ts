@@ -1047,6 +1047,2584 @@ export const BUILTIN_RULES: RuleSpec[] = [
   ]
  },
  {
+  "id": "aws-access-key-id",
+  "description": "AWS access key ID (long-term AKIA, temporary ASIA, STS bearer ABIA, context-specific ACCA); half of an AWS credential pair",
+  "keywords": [
+   "akia",
+   "asia",
+   "abia",
+   "acca"
+  ],
+  "regex": "\\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "aws",
+   "cloud"
+  ],
+  "allowlist": {
+   "stopwords": [
+    "example"
+   ]
+  }
+ },
+ {
+  "id": "aws-secret-access-key",
+  "description": "AWS secret access key assigned to an AWS secret-key setting; signs API requests as the IAM principal",
+  "keywords": [
+   "aws"
+  ],
+  "regex": "aws[\\w.-]{0,20}?secret[\\w.-]{0,20}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "aws",
+   "cloud"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^[0-9a-fA-F]{40}$"
+   ],
+   "stopwords": [
+    "example"
+   ]
+  }
+ },
+ {
+  "id": "aws-session-token",
+  "description": "AWS STS session token assigned to a session/security token setting; completes a temporary credential set",
+  "keywords": [
+   "aws",
+   "amz"
+  ],
+  "regex": "(?:aws|amz)[\\w.-]{0,20}?(?:session|security)[\\w.-]{0,6}?token['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9/+=]{100,4096})(?![A-Za-z0-9/+=])",
+  "flags": "i",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "aws",
+   "cloud"
+  ],
+  "allowlist": {
+   "stopwords": [
+    "example"
+   ]
+  }
+ },
+ {
+  "id": "aws-mws-auth-token",
+  "description": "Amazon Marketplace Web Service (MWS) auth token (amzn.mws. + UUID); grants seller API access",
+  "keywords": [
+   "amzn.mws."
+  ],
+  "regex": "\\b(amzn\\.mws\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9a-f-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "aws",
+   "cloud"
+  ]
+ },
+ {
+  "id": "aws-bedrock-api-key-long-term",
+  "description": "Amazon Bedrock long-term API key (ABSK + base64); bearer credential for Bedrock runtime APIs tied to an IAM user",
+  "keywords": [
+   "absk"
+  ],
+  "regex": "\\b(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?![A-Za-z0-9+/=])",
+  "entropy": 4.5,
+  "confidence": "high",
+  "tags": [
+   "aws",
+   "bedrock",
+   "cloud"
+  ]
+ },
+ {
+  "id": "aws-bedrock-api-key-short-term",
+  "description": "Amazon Bedrock short-term API key (bedrock-api-key- + base64 pre-signed URL); valid up to 12 hours",
+  "keywords": [
+   "bedrock-api-key-"
+  ],
+  "regex": "\\b(bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/]{40,8192}={0,2})(?![A-Za-z0-9+/=])",
+  "entropy": 4.5,
+  "confidence": "high",
+  "tags": [
+   "aws",
+   "bedrock",
+   "cloud"
+  ]
+ },
+ {
+  "id": "gcp-api-key",
+  "description": "Google Cloud / Firebase API key (AIza + 35 chars); bills and authorizes calls to enabled Google APIs",
+  "keywords": [
+   "aiza"
+  ],
+  "regex": "\\b(AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "gcp",
+   "google",
+   "cloud"
+  ]
+ },
+ {
+  "id": "gcp-service-account-key",
+  "description": "Google Cloud service account JSON key file (\"type\": \"service_account\" with an embedded private_key); authenticates as the service account",
+  "keywords": [
+   "service_account"
+  ],
+  "regex": "\"type\"\\s{0,4}:\\s{0,4}\"service_account\"[\\s\\S]{0,4096}?\"private_key\"\\s{0,4}:\\s{0,4}\"(-----BEGIN (?:RSA )?PRIVATE KEY-----[A-Za-z0-9+/=\\s\\\\]{64,16384}?-----END (?:RSA )?PRIVATE KEY-----)",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "gcp",
+   "google",
+   "cloud"
+  ]
+ },
+ {
+  "id": "gcp-oauth-client-secret",
+  "description": "Google OAuth 2.0 client secret (GOCSPX- + 28 chars); lets an app exchange codes for user tokens",
+  "keywords": [
+   "gocspx-"
+  ],
+  "regex": "\\b(GOCSPX-[A-Za-z0-9_-]{28})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "gcp",
+   "google",
+   "cloud"
+  ]
+ },
+ {
+  "id": "azure-storage-account-key",
+  "description": "Azure Storage (or Cosmos DB) account key inside a connection string (AccountKey= + 88 base64 chars); full data-plane access",
+  "keywords": [
+   "accountkey="
+  ],
+  "regex": "AccountKey=([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])",
+  "flags": "i",
+  "entropy": 4.5,
+  "confidence": "high",
+  "tags": [
+   "azure",
+   "cloud"
+  ]
+ },
+ {
+  "id": "azure-shared-access-key",
+  "description": "Azure Service Bus / Event Hubs / IoT Hub shared access key in a connection string (SharedAccessKey= + 44 base64 chars)",
+  "keywords": [
+   "sharedaccesskey="
+  ],
+  "regex": "SharedAccessKey=([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)(?![A-Za-z0-9+/=])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "azure",
+   "cloud"
+  ]
+ },
+ {
+  "id": "azure-storage-key-assignment",
+  "description": "Azure Storage account key (88 base64 chars) assigned to an AZURE_STORAGE_KEY-style setting",
+  "keywords": [
+   "azure"
+  ],
+  "regex": "azure[\\w.-]{0,30}?(?:storage|account)[\\w.-]{0,20}?key['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])",
+  "flags": "i",
+  "entropy": 4.5,
+  "confidence": "high",
+  "tags": [
+   "azure",
+   "cloud"
+  ]
+ },
+ {
+  "id": "azure-ad-client-secret",
+  "description": "Microsoft Entra ID (Azure AD) application client secret (3 chars, a digit, \"Q~\", 31-34 chars); authenticates as the app registration",
+  "keywords": [
+   "0q~",
+   "1q~",
+   "2q~",
+   "3q~",
+   "4q~",
+   "5q~",
+   "6q~",
+   "7q~",
+   "8q~",
+   "9q~"
+  ],
+  "regex": "(?:^|[^A-Za-z0-9_~.-])([A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "azure",
+   "entra",
+   "cloud"
+  ]
+ },
+ {
+  "id": "azure-sas-token",
+  "description": "Azure shared access signature (SAS) with its URL-encoded HMAC signature (sig=...%3D); delegated access to storage resources until expiry",
+  "keywords": [
+   "sig="
+  ],
+  "regex": "[?&]sig=([A-Za-z0-9%+/]{40,120}%3[Dd])(?![A-Za-z0-9%+/=])",
+  "entropy": 3.5,
+  "confidence": "medium",
+  "tags": [
+   "azure",
+   "cloud"
+  ]
+ },
+ {
+  "id": "azure-devops-pat",
+  "description": "Azure DevOps personal access token (52-char legacy or 84-char current format) assigned to an Azure DevOps / ADO / VSTS setting",
+  "keywords": [
+   "devops",
+   "azdo",
+   "vsts"
+  ],
+  "regex": "(?:azure[_.-]?devops|devops|azdo|vsts)[\\w.-]{0,24}?(?:pat|token)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([a-z2-7]{52}|[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})(?![A-Za-z0-9_-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "azure",
+   "devops",
+   "cloud"
+  ]
+ },
+ {
+  "id": "azure-devops-pat-v2",
+  "description": "Azure DevOps personal access token in the 84-char format with the fixed AZDO signature at positions 77-80",
+  "keywords": [
+   "azdo"
+  ],
+  "regex": "\\b([A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})(?![A-Za-z0-9])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "azure",
+   "devops",
+   "cloud"
+  ]
+ },
+ {
+  "id": "alibaba-access-key-id",
+  "description": "Alibaba Cloud AccessKey ID (LTAI + 12-20 chars); identifies an AccessKey pair",
+  "keywords": [
+   "ltai"
+  ],
+  "regex": "\\b(LTAI[A-Za-z0-9]{12,20})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "alibaba",
+   "cloud"
+  ]
+ },
+ {
+  "id": "alibaba-access-key-secret",
+  "description": "Alibaba Cloud AccessKey secret (30 chars) assigned to an Alibaba/Aliyun secret setting; signs API requests",
+  "keywords": [
+   "alibaba",
+   "aliyun",
+   "alicloud"
+  ],
+  "regex": "(?:alibaba|aliyun|alicloud)[\\w.-]{0,30}?secret[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9]{30})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "alibaba",
+   "cloud"
+  ]
+ },
+ {
+  "id": "digitalocean-personal-access-token",
+  "description": "DigitalOcean personal access token (dop_v1_ + 64 hex); API access to the account",
+  "keywords": [
+   "dop_v1_"
+  ],
+  "regex": "\\b(dop_v1_[a-f0-9]{64})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "digitalocean",
+   "cloud"
+  ]
+ },
+ {
+  "id": "digitalocean-oauth-token",
+  "description": "DigitalOcean OAuth access token (doo_v1_ + 64 hex); API access to the account",
+  "keywords": [
+   "doo_v1_"
+  ],
+  "regex": "\\b(doo_v1_[a-f0-9]{64})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "digitalocean",
+   "cloud"
+  ]
+ },
+ {
+  "id": "digitalocean-refresh-token",
+  "description": "DigitalOcean OAuth refresh token (dor_v1_ + 64 hex); API access to the account",
+  "keywords": [
+   "dor_v1_"
+  ],
+  "regex": "\\b(dor_v1_[a-f0-9]{64})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "digitalocean",
+   "cloud"
+  ]
+ },
+ {
+  "id": "heroku-api-key",
+  "description": "Heroku Platform API key or OAuth token (UUID) assigned to a Heroku setting; manages apps and config vars",
+  "keywords": [
+   "heroku"
+  ],
+  "regex": "heroku[\\w.-]{0,30}?(?:key|token|secret|pass)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![A-Za-z0-9-])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "heroku",
+   "cloud"
+  ]
+ },
+ {
+  "id": "heroku-api-key-prefixed",
+  "description": "Heroku prefixed OAuth/API token (HRKU- + UUID or 60 chars); manages apps and config vars",
+  "keywords": [
+   "hrku-"
+  ],
+  "regex": "\\b(HRKU-(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9_-]{60}))(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "heroku",
+   "cloud"
+  ]
+ },
+ {
+  "id": "linode-personal-access-token",
+  "description": "Linode (Akamai Cloud) personal access token (64 hex) assigned to a Linode setting",
+  "keywords": [
+   "linode"
+  ],
+  "regex": "linode[\\w.-]{0,30}?(?:token|key|pat)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([a-f0-9]{64})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "linode",
+   "cloud"
+  ]
+ },
+ {
+  "id": "vultr-api-key",
+  "description": "Vultr API key (36 uppercase alphanumerics) assigned to a Vultr setting",
+  "keywords": [
+   "vultr"
+  ],
+  "regex": "vultr[\\w.-]{0,30}?(?:key|token)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Z0-9]{36})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "vultr",
+   "cloud"
+  ]
+ },
+ {
+  "id": "scaleway-access-key",
+  "description": "Scaleway API access key ID (SCW + 17 chars); identifies a Scaleway API key",
+  "keywords": [
+   "scw"
+  ],
+  "regex": "\\b(SCW[A-Z0-9]{17})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "scaleway",
+   "cloud"
+  ]
+ },
+ {
+  "id": "scaleway-secret-key",
+  "description": "Scaleway API secret key (UUID) assigned to a Scaleway secret setting; authenticates API calls",
+  "keywords": [
+   "scw",
+   "scaleway"
+  ],
+  "regex": "(?:scw|scaleway)[\\w.-]{0,20}?secret[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![A-Za-z0-9-])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "scaleway",
+   "cloud"
+  ]
+ },
+ {
+  "id": "ibm-cloud-api-key",
+  "description": "IBM Cloud IAM API key (44 chars) assigned to an IBM Cloud API key setting",
+  "keywords": [
+   "ibm",
+   "bluemix"
+  ],
+  "regex": "(?:ibm|bluemix)[\\w.-]{0,30}?(?:api[_.-]?key|apikey)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9_-]{44})(?![A-Za-z0-9_-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "ibm",
+   "cloud"
+  ]
+ },
+ {
+  "id": "oracle-cloud-auth-token",
+  "description": "Oracle Cloud Infrastructure (OCI) auth token or API key secret assigned to an OCI/Oracle setting",
+  "keywords": [
+   "oci",
+   "oracle"
+  ],
+  "regex": "(?:oci|oracle)[\\w.-]{0,20}?(?:auth[_.-]?token|api[_.-]?key|secret[_.-]?key|password)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9][^\\s'\"`,]{15,63})(?=['\"`\\s,]|$)",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "medium",
+  "tags": [
+   "oracle",
+   "oci",
+   "cloud"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:~|\\.{1,2}|)/",
+    "\\.(?:pem|key|txt|json)$"
+   ]
+  }
+ },
+ {
+  "id": "cloudflare-api-token",
+  "description": "Cloudflare API token (legacy 40-char format) assigned to a Cloudflare token setting; scoped API access",
+  "keywords": [
+   "cloudflare",
+   "cf_api"
+  ],
+  "regex": "(?:cloudflare|cf_api)[\\w.-]{0,20}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9_-]{40})(?![A-Za-z0-9_-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "cloudflare",
+   "cloud"
+  ]
+ },
+ {
+  "id": "cloudflare-global-api-key",
+  "description": "Cloudflare Global API Key (legacy 37-45 hex) assigned to a Cloudflare key setting; full account access with the account email",
+  "keywords": [
+   "cloudflare",
+   "cf_api"
+  ],
+  "regex": "(?:cloudflare|cf_api)[\\w.-]{0,30}?key[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([a-f0-9]{37,45})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "cloudflare",
+   "cloud"
+  ]
+ },
+ {
+  "id": "cloudflare-origin-ca-key",
+  "description": "Cloudflare Origin CA key (v1.0- + 24 hex - 146 hex); issues and revokes origin certificates",
+  "keywords": [
+   "v1.0-"
+  ],
+  "regex": "\\b(v1\\.0-[a-f0-9]{24}-[a-f0-9]{146})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "cloudflare",
+   "cloud"
+  ]
+ },
+ {
+  "id": "cloudflare-prefixed-api-credential",
+  "description": "Cloudflare scannable API credential (cfut_ user token, cfat_ account token, cfk_ global key; 40 chars + checksum, not verified here)",
+  "keywords": [
+   "cfut_",
+   "cfat_",
+   "cfk_"
+  ],
+  "regex": "\\b(cf(?:ut|at|k)_[A-Za-z0-9]{40,56})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "cloudflare",
+   "cloud"
+  ]
+ },
+ {
+  "id": "fastly-api-token",
+  "description": "Fastly API token (32 chars) assigned to a Fastly setting; manages services and purges caches",
+  "keywords": [
+   "fastly"
+  ],
+  "regex": "fastly[\\w.-]{0,30}?(?:key|token)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "fastly",
+   "cloud"
+  ]
+ },
+ {
+  "id": "netlify-personal-access-token",
+  "description": "Netlify personal access token (nfp_ + 36 chars); deploys sites and manages the account",
+  "keywords": [
+   "nfp_"
+  ],
+  "regex": "\\b(nfp_[A-Za-z0-9]{36})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "netlify",
+   "cloud"
+  ]
+ },
+ {
+  "id": "vercel-token",
+  "description": "Vercel prefixed credential (vcp_ personal, vci_ integration, vca_ app access, vcr_ app refresh, vck_ API key)",
+  "keywords": [
+   "vcp_",
+   "vci_",
+   "vca_",
+   "vcr_",
+   "vck_"
+  ],
+  "regex": "\\b(vc[piark]_[A-Za-z0-9]{24,64})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "vercel",
+   "cloud"
+  ]
+ },
+ {
+  "id": "fly-io-access-token",
+  "description": "Fly.io user access token (fo1_ + 43 chars) as printed by fly auth token; full access to the user's organizations",
+  "keywords": [
+   "fo1_"
+  ],
+  "regex": "\\b(fo1_[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "flyio",
+   "cloud"
+  ]
+ },
+ {
+  "id": "fly-io-macaroon-token",
+  "description": "Fly.io macaroon token (FlyV1 fm2_...), e.g. from fly tokens create deploy/org; scoped app or org access",
+  "keywords": [
+   "flyv1"
+  ],
+  "regex": "\\b(FlyV1 fm[12][ar]?_[A-Za-z0-9+/=,_-]{64,8192})(?![A-Za-z0-9+/=,_-])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "flyio",
+   "cloud"
+  ]
+ },
+ {
+  "id": "supabase-personal-access-token",
+  "description": "Supabase personal access token (sbp_ + 40 hex); Management API access to all the user's projects",
+  "keywords": [
+   "sbp_"
+  ],
+  "regex": "\\b(sbp_[a-f0-9]{40})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "supabase",
+   "cloud"
+  ]
+ },
+ {
+  "id": "supabase-secret-key",
+  "description": "Supabase secret API key (sb_secret_...); elevated server-side access that bypasses row level security",
+  "keywords": [
+   "sb_secret_"
+  ],
+  "regex": "\\b(sb_secret_[A-Za-z0-9_-]{20,64})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "supabase",
+   "cloud"
+  ]
+ },
+ {
+  "id": "firebase-cloud-messaging-server-key",
+  "description": "Firebase Cloud Messaging legacy server key (AAAA...:APA91b...); sends push notifications to every app instance. The captured secret omits the fixed AAAA lead",
+  "keywords": [
+   "apa91b"
+  ],
+  "regex": "\\bAAAA([A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{134})(?![A-Za-z0-9_-])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "firebase",
+   "google",
+   "cloud"
+  ]
+ },
+ {
+  "id": "databricks-personal-access-token",
+  "description": "Databricks personal access token (dapi + 32 hex, optional -N suffix); workspace REST API access",
+  "keywords": [
+   "dapi"
+  ],
+  "regex": "\\b(dapi[a-f0-9]{32}(?:-[0-9]{1,2}|))(?![A-Za-z0-9-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "databricks",
+   "cloud"
+  ]
+ },
+ {
+  "id": "snowflake-credentials",
+  "description": "Snowflake password or programmatic access token assigned to a Snowflake/SnowSQL setting (e.g. SNOWSQL_PWD)",
+  "keywords": [
+   "snowflake",
+   "snowsql"
+  ],
+  "regex": "(?:snowflake|snowsql)[\\w.-]{0,30}?(?:password|passwd|pwd|token|pat)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9][^\\s'\"`,;]{7,2047})(?=['\"`\\s,;]|$)",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "medium",
+  "tags": [
+   "snowflake",
+   "cloud"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:~|\\.{1,2}|)/"
+   ],
+   "stopwords": [
+    "password",
+    "changeme"
+   ]
+  }
+ },
+ {
+  "id": "tencent-cloud-secret-id",
+  "description": "Tencent Cloud API SecretId (AKID + 32 chars); identifies an API key pair",
+  "keywords": [
+   "akid"
+  ],
+  "regex": "\\b(AKID[A-Za-z0-9]{32})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "tencent",
+   "cloud"
+  ]
+ },
+ {
+  "id": "tencent-cloud-secret-key",
+  "description": "Tencent Cloud API SecretKey (32 chars) assigned to a Tencent/QCloud secret setting; signs API requests",
+  "keywords": [
+   "tencent",
+   "qcloud"
+  ],
+  "regex": "(?:tencent|qcloud)[\\w.-]{0,30}?secret[\\w.-]{0,12}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9]{32})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "tencent",
+   "cloud"
+  ]
+ },
+ {
+  "id": "huawei-cloud-access-key",
+  "description": "Huawei Cloud access key ID (AK, 20 uppercase alphanumerics) assigned to a Huawei Cloud setting",
+  "keywords": [
+   "huawei",
+   "hwcloud"
+  ],
+  "regex": "(?:huawei|hwcloud)[\\w.-]{0,30}?(?:access[_.-]?key|ak)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Z0-9]{20})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "huawei",
+   "cloud"
+  ]
+ },
+ {
+  "id": "huawei-cloud-secret-key",
+  "description": "Huawei Cloud secret access key (SK, 40 chars) assigned to a Huawei Cloud secret setting; signs API requests",
+  "keywords": [
+   "huawei",
+   "hwcloud"
+  ],
+  "regex": "(?:huawei|hwcloud)[\\w.-]{0,30}?(?:secret|sk)[\\w.-]{0,12}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9]{40})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "huawei",
+   "cloud"
+  ]
+ },
+ {
+  "id": "yandex-cloud-api-key",
+  "description": "Yandex Cloud service account API key (AQVN...); used as \"Authorization: Api-Key\" for Yandex Cloud APIs",
+  "keywords": [
+   "aqvn"
+  ],
+  "regex": "\\b(AQVN[A-Za-z0-9_-]{35,38})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "yandex",
+   "cloud"
+  ]
+ },
+ {
+  "id": "yandex-cloud-static-key-secret",
+  "description": "Yandex Cloud static access key secret (YC + 38 chars, AWS-compatible) assigned to a secret/key setting",
+  "keywords": [
+   "secret",
+   "yandex"
+  ],
+  "regex": "(?:secret|yandex)[\\w.-]{0,40}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?(YC[A-Za-z0-9_-]{38})(?![A-Za-z0-9_-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "medium",
+  "tags": [
+   "yandex",
+   "cloud"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^YCVdheub7w9bImcGAnd3dZnf08FRbvjeUFvehGvc$"
+   ]
+  }
+ },
+ {
+  "id": "yandex-cloud-iam-token",
+  "description": "Yandex Cloud IAM token (t1. + payload + 86-char signature); short-lived bearer token for Yandex Cloud APIs",
+  "keywords": [
+   "t1."
+  ],
+  "regex": "\\b(t1\\.[A-Za-z0-9_-]{20,512}={0,2}\\.[A-Za-z0-9_-]{86}={0,2})(?![A-Za-z0-9_=.-])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "yandex",
+   "cloud"
+  ]
+ },
+ {
+  "id": "doppler-personal-token",
+  "description": "Doppler personal or CLI token (dp.pt. + 43 chars); read/write access to the user's Doppler workplace",
+  "keywords": [
+   "dp.pt."
+  ],
+  "regex": "\\b(dp\\.pt\\.[A-Za-z0-9]{40,44})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "doppler",
+   "cloud"
+  ]
+ },
+ {
+  "id": "doppler-service-token",
+  "description": "Doppler service token (dp.st.[config.] + 43 chars); read access to one project config's secrets",
+  "keywords": [
+   "dp.st."
+  ],
+  "regex": "\\b(dp\\.st\\.(?:[a-z0-9_-]{2,35}\\.|)[A-Za-z0-9]{40,44})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "doppler",
+   "cloud"
+  ]
+ },
+ {
+  "id": "doppler-other-token",
+  "description": "Doppler service account, CLI, SCIM or audit token (dp.sa. / dp.ct. / dp.scim. / dp.audit. + 43 chars)",
+  "keywords": [
+   "dp.sa.",
+   "dp.ct.",
+   "dp.scim.",
+   "dp.audit."
+  ],
+  "regex": "\\b(dp\\.(?:sa|ct|scim|audit)\\.[A-Za-z0-9]{40,44})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "doppler",
+   "cloud"
+  ]
+ },
+ {
+  "id": "pulumi-access-token",
+  "description": "Pulumi Cloud access token (pul- + 40 hex); manages stacks, state and secrets",
+  "keywords": [
+   "pul-"
+  ],
+  "regex": "\\b(pul-[a-f0-9]{40})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "pulumi",
+   "cloud"
+  ]
+ },
+ {
+  "id": "terraform-cloud-api-token",
+  "description": "HCP Terraform / Terraform Enterprise API token (14 chars .atlasv1. 60-70 chars); user, team or organization access",
+  "keywords": [
+   "atlasv1"
+  ],
+  "regex": "\\b([A-Za-z0-9]{14}\\.atlasv1\\.[A-Za-z0-9_=-]{60,70})(?![A-Za-z0-9_=-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "terraform",
+   "hashicorp",
+   "cloud"
+  ]
+ },
+ {
+  "id": "vault-service-token",
+  "description": "HashiCorp Vault service token (hvs. prefix, Vault 1.10+); carries the token's policies for Vault API calls",
+  "keywords": [
+   "hvs."
+  ],
+  "regex": "\\b(hvs\\.[A-Za-z0-9_-]{24,255})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "vault",
+   "hashicorp",
+   "cloud"
+  ]
+ },
+ {
+  "id": "vault-batch-token",
+  "description": "HashiCorp Vault batch token (hvb. prefix, Vault 1.10+); encrypted, non-renewable token usable until its TTL ends",
+  "keywords": [
+   "hvb."
+  ],
+  "regex": "\\b(hvb\\.[A-Za-z0-9_-]{80,1024})(?![A-Za-z0-9_-])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "vault",
+   "hashicorp",
+   "cloud"
+  ]
+ },
+ {
+  "id": "vault-recovery-token",
+  "description": "HashiCorp Vault recovery token (hvr. prefix); used with recovery mode to repair Vault storage",
+  "keywords": [
+   "hvr."
+  ],
+  "regex": "\\b(hvr\\.[A-Za-z0-9_-]{24,255})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "vault",
+   "hashicorp",
+   "cloud"
+  ]
+ },
+ {
+  "id": "vault-legacy-token",
+  "description": "HashiCorp Vault legacy service token (s. + 24 chars, pre-1.10) assigned to a Vault token setting",
+  "keywords": [
+   "vault"
+  ],
+  "regex": "vault[\\w.-]{0,30}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?(s\\.[A-Za-z0-9]{24})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "vault",
+   "hashicorp",
+   "cloud"
+  ]
+ },
+ {
+  "id": "infisical-service-token",
+  "description": "Infisical service token (st.<id>.<secret>.<key>) assigned to an Infisical setting; reads and decrypts project secrets",
+  "keywords": [
+   "infisical"
+  ],
+  "regex": "infisical[\\w.-]{0,30}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?(st\\.[A-Za-z0-9_-]{8,64}\\.[A-Za-z0-9]{16,64}\\.[a-f0-9]{16,64})(?![A-Za-z0-9_.-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "infisical",
+   "cloud"
+  ]
+ },
+ {
+  "id": "1password-service-account-token",
+  "description": "1Password service account token (ops_ + base64 JSON); CLI/SDK access to the vaults granted to the service account",
+  "keywords": [
+   "ops_eyj"
+  ],
+  "regex": "\\b(ops_eyJ[A-Za-z0-9+/_-]{100,4096}={0,2})(?![A-Za-z0-9+/=_-])",
+  "entropy": 4.5,
+  "confidence": "high",
+  "tags": [
+   "1password",
+   "cloud"
+  ]
+ },
+ {
+  "id": "age-secret-key",
+  "description": "age encryption secret key (AGE-SECRET-KEY-1 + 58 bech32 chars); decrypts files encrypted to the matching recipient",
+  "keywords": [
+   "age-secret-key-1"
+  ],
+  "regex": "\\b(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "age",
+   "encryption",
+   "cloud"
+  ]
+ },
+ {
+  "id": "generic-password-assignment",
+  "description": "Literal password assigned to a password/passwd/pwd setting in code, YAML, JSON, .env, properties or XML attributes",
+  "keywords": [
+   "password",
+   "passwd",
+   "pwd"
+  ],
+  "regex": "(?:[pP][aA][sS][sS][wW][oO][rR][dD]|[pP][aA][sS][sS][wW][dD]|[pP][wW][dD])(?![\\w.-]{0,24}(?:[hH][aA][sS][hH]|[dD][iI][gG][eE][sS][tT]|[sS][aA][lL][tT]|[pP][oO][lL][iI][cC]|[lL][eE][nN][gG][tT][hH]|_[lL][eE][nN]|[fF][iI][eE][lL][dD]|[fF][iI][lL][eE]|[pP][aA][tT][hH]|[uU][rR][lL]|[uU][rR][iI]|_[mM][iI][nN]|_[mM][aA][xX]|[mM][iI][nN][lL][eE][nN]|[mM][aA][xX][lL][eE][nN]|[mM][iI][nN][iI][mM][uU][mM]|[mM][aA][xX][iI][mM][uU][mM]|[rR][eE][gG][eE][xX]|[pP][aA][tT][tT][eE][rR][nN]|[rR][eE][sS][eE][tT]|[eE][xX][pP][iI][rR]|[hH][iI][nN][tT]|[pP][rR][oO][mM][pP][tT]|[lL][aA][bB][eE][lL]|[cC][oO][nN][fF][iI][rR][mM]|[vV][aA][lL][iI][dD][aA][tT]|[sS][tT][rR][eE][nN][gG][tT][hH]|[rR][uU][lL][eE]|[cC][hH][aA][nN][gG][eE]|[fF][oO][rR][gG][oO][tT]|[iI][nN][pP][uU][tT]|[pP][lL][aA][cC][eE][hH][oO][lL][dD][eE][rR]|[tT][yY][pP][eE]|[rR][eE][qQ][uU][iI][rR][eE][dD]|[eE][nN][aA][bB][lL][eE][dD]|[fF][oO][rR][mM][aA][tT]|[eE][nN][cC][oO][dD][eE][rR]|[qQ][uU][eE][sS][tT][iI][oO][nN]|[gG][eE][nN][eE][rR][aA][tT][oO][rR]|[mM][aA][nN][aA][gG][eE][rR]|[sS][tT][rR][aA][tT][eE][gG][yY]|[hH][eE][aA][dD][eE][rR]|[pP][aA][rR][aA][mM]|[eE][nN][vV]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{7,127})(?=['\"`\\s,;&<]|$)",
+  "entropy": 3,
+  "confidence": "medium",
+  "tags": [
+   "generic",
+   "password"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "generic-secret-assignment",
+  "description": "Literal value assigned to a *secret* setting (SECRET_KEY, app_secret, webhookSecret, ...) in code or configuration",
+  "keywords": [
+   "secret"
+  ],
+  "regex": "(?:[sS][eE][cC][rR][eE][tT])(?![\\w.-]{0,24}(?:[nN][aA][mM][eE]|_[iI][dD]|[iI][dD]\\b|[aA][rR][nN]|[rR][eE][fF]|[pP][aA][tT][hH]|[fF][iI][lL][eE]|[mM][aA][nN][aA][gG][eE][rR]|[vV][eE][rR][sS][iI][oO][nN]|[pP][rR][oO][vV][iI][dD][eE][rR]|[sS][tT][oO][rR][eE]|[tT][yY][pP][eE]|[mM][oO][uU][nN][tT]|[eE][nN][gG][iI][nN][eE]|[bB][aA][cC][kK][eE][nN][dD]|[uU][rR][lL]|[uU][rR][iI]|[kK][iI][nN][dD]|[hH][aA][sS][hH]|[lL][eE][nN][gG][tT][hH]|_[lL][eE][nN]|[rR][oO][tT][aA][tT][iI][oO][nN]|[tT][tT][lL]|[cC][oO][uU][nN][tT]|[pP][oO][lL][iI][cC]|[eE][nN][vV]|[aA][nN][nN][oO][tT][aA][tT][iI][oO][nN]|[lL][aA][bB][eE][lL]|[sS][eE][lL][eE][cC][tT][oO][rR]|[vV][oO][lL][uU][mM][eE]|[cC][lL][aA][sS][sS]|[tT][eE][mM][pP][lL][aA][tT][eE]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{11,255})(?=['\"`\\s,;&<]|$)",
+  "entropy": 3.3,
+  "confidence": "medium",
+  "tags": [
+   "generic"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "generic-api-key-assignment",
+  "description": "Literal value assigned to an api_key / apiKey / api-key / x-api-key setting in code or configuration",
+  "keywords": [
+   "api_key",
+   "apikey",
+   "api-key",
+   "api.key"
+  ],
+  "regex": "(?:[aA][pP][iI][_.-]?[kK][eE][yY])(?![\\w.-]{0,24}(?:[nN][aA][mM][eE]|_[iI][dD]|[iI][dD]\\b|[hH][eE][aA][dD][eE][rR]|[pP][aA][rR][aA][mM]|[eE][nN][vV]|[fF][iI][lL][eE]|[pP][aA][tT][hH]|[uU][rR][lL]|[pP][rR][eE][fF][iI][xX]|[lL][eE][nN][gG][tT][hH]|[fF][iI][eE][lL][dD]|[lL][oO][cC][aA][tT][iI][oO][nN]|[rR][eE][qQ][uU][iI][rR][eE][dD]|[eE][nN][aA][bB][lL][eE][dD]|[tT][yY][pP][eE]|[qQ][uU][eE][rR][yY]|[hH][aA][sS][hH]|[sS][eE][cC][rR][eE][tT]|[vV][eE][rR][sS][iI][oO][nN]|[sS][oO][uU][rR][cC][eE]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{15,255})(?=['\"`\\s,;&<]|$)",
+  "entropy": 3.5,
+  "confidence": "medium",
+  "tags": [
+   "generic",
+   "api-key"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "generic-access-token-assignment",
+  "description": "Literal value assigned to an access_token / auth_token / refresh_token / bearer_token setting",
+  "keywords": [
+   "access_token",
+   "accesstoken",
+   "access-token",
+   "auth_token",
+   "authtoken",
+   "auth-token",
+   "refresh_token",
+   "refreshtoken",
+   "refresh-token",
+   "bearer_token",
+   "bearertoken"
+  ],
+  "regex": "(?:(?:[aA][cC][cC][eE][sS][sS]|[aA][uU][tT][hH]|[rR][eE][fF][rR][eE][sS][hH]|[bB][eE][aA][rR][eE][rR])[_.-]?[tT][oO][kK][eE][nN])(?![\\w.-]{0,24}(?:[uU][rR][lL]|[uU][rR][iI]|[eE][nN][dD][pP][oO][iI][nN][tT]|[pP][aA][tT][hH]|[eE][xX][pP][iI][rR]|[tT][tT][lL]|[lL][iI][fF][eE][tT][iI][mM][eE]|[tT][yY][pP][eE]|[hH][eE][aA][dD][eE][rR]|[nN][aA][mM][eE]|_[iI][dD]|[iI][dD]\\b|[cC][oO][oO][kK][iI][eE]|[vV][aA][lL][iI][dD][iI][tT][yY]|[dD][uU][rR][aA][tT][iI][oO][nN]|[lL][eE][nN][gG][tT][hH]|[tT][iI][mM][eE][oO][uU][tT]|[fF][iI][lL][eE]|[pP][aA][rR][aA][mM]|[eE][nN][vV]|[hH][aA][sS][hH]|[fF][oO][rR][mM][aA][tT]|[pP][rR][eE][fF][iI][xX]|[sS][eE][cC][rR][eE][tT]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{15,4095})(?=['\"`\\s,;&<]|$)",
+  "entropy": 3.5,
+  "confidence": "medium",
+  "tags": [
+   "generic",
+   "token"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "generic-client-secret-assignment",
+  "description": "Literal value assigned to an OAuth client_secret / consumer_secret / app_secret setting",
+  "keywords": [
+   "client_secret",
+   "clientsecret",
+   "client-secret",
+   "consumer_secret",
+   "consumersecret",
+   "consumer-secret",
+   "app_secret",
+   "appsecret",
+   "app-secret"
+  ],
+  "regex": "(?:(?:[cC][lL][iI][eE][nN][tT]|[cC][oO][nN][sS][uU][mM][eE][rR]|[aA][pP][pP])[_.-]?[sS][eE][cC][rR][eE][tT])(?![\\w.-]{0,24}(?:[nN][aA][mM][eE]|_[iI][dD]|[iI][dD]\\b|[pP][aA][tT][hH]|[fF][iI][lL][eE]|[eE][nN][vV]|[uU][rR][lL]|[uU][rR][iI]|[eE][xX][pP][iI][rR]|[hH][aA][sS][hH]|[rR][eE][fF]|[mM][aA][nN][aA][gG][eE][rR]|[lL][eE][nN][gG][tT][hH]|[tT][yY][pP][eE]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{15,511})(?=['\"`\\s,;&<]|$)",
+  "entropy": 3.5,
+  "confidence": "medium",
+  "tags": [
+   "generic",
+   "oauth"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "generic-private-key-assignment",
+  "description": "Single-line private key material (base64/hex) assigned to a private_key / privateKey setting; PEM blocks are covered by the private-key-* rules",
+  "keywords": [
+   "private_key",
+   "privatekey",
+   "private-key"
+  ],
+  "regex": "(?:[pP][rR][iI][vV][aA][tT][eE][_.-]?[kK][eE][yY])(?![\\w.-]{0,24}(?:_?[iI][dD]\\b|[pP][aA][tT][hH]|[fF][iI][lL][eE]|[nN][aA][mM][eE]|[pP][aA][sS][sS]|[lL][oO][cC][aA][tT][iI][oO][nN]|[dD][iI][rR]|[tT][yY][pP][eE]|[fF][oO][rR][mM][aA][tT]|[sS][iI][zZ][eE]|[lL][eE][nN][gG][tT][hH]|[aA][lL][gG][oO][rR][iI][tT][hH][mM]|[aA][lL][gG]\\b|[rR][eE][fF]|[uU][rR][lL]|[uU][rR][iI]|[eE][nN][vV]|[sS][eE][cC][rR][eE][tT]|[sS][tT][oO][rR][eE]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([A-Za-z0-9+/_][A-Za-z0-9+/=_.-]{31,4095})(?=['\"`\\s,;&<]|$)",
+  "entropy": 3.5,
+  "confidence": "medium",
+  "tags": [
+   "generic",
+   "private-key"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$",
+    "^-----"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "generic-xml-secret-element",
+  "description": "Literal secret inside an XML element named like a password, secret, API key or token (Maven settings.xml, app configs)",
+  "keywords": [
+   "password",
+   "passwd",
+   "pwd",
+   "secret",
+   "apikey",
+   "api_key",
+   "api-key",
+   "token"
+  ],
+  "regex": "<(?![\\w.:-]{0,40}(?:[hH][aA][sS][hH]|[nN][aA][mM][eE]|[tT][yY][pP][eE]|[fF][iI][lL][eE]|[pP][aA][tT][hH]|[uU][rR][lL]|[uU][rR][iI]|[eE][xX][pP][iI][rR]|[lL][eE][nN][gG][tT][hH]|[iI][dD]\\b|[pP][oO][lL][iI][cC]|[rR][eE][sS][eE][tT]|[rR][eE][fF]|[tT][tT][lL]|[lL][iI][fF][eE][tT][iI][mM][eE]|[eE][nN][dD][pP][oO][iI][nN][tT]))[\\w.:-]{0,40}(?:[pP][aA][sS][sS][wW][oO][rR][dD]|[pP][aA][sS][sS][wW][dD]|[pP][wW][dD]|[sS][eE][cC][rR][eE][tT]|[aA][pP][iI][_-]?[kK][eE][yY]|[tT][oO][kK][eE][nN])[\\w.:-]{0,20}>\\s{0,4}([^<>\\s${%#@][^<>\\s]{7,255})\\s{0,4}</",
+  "entropy": 3.3,
+  "confidence": "medium",
+  "tags": [
+   "generic",
+   "xml"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "generic-config-key-value-secret",
+  "description": "Literal secret in a key/value config entry whose key names a password, secret, API key or token (.NET <add key=\"...\" value=\"...\"/>)",
+  "keywords": [
+   "password",
+   "passwd",
+   "pwd",
+   "secret",
+   "apikey",
+   "api_key",
+   "api-key",
+   "api.key",
+   "token"
+  ],
+  "regex": "\\b[kK][eE][yY]\\s{0,2}=\\s{0,2}[\"'][\\w.:-]{0,40}(?:[pP][aA][sS][sS][wW][oO][rR][dD]|[pP][aA][sS][sS][wW][dD]|[pP][wW][dD]|[sS][eE][cC][rR][eE][tT]|[aA][pP][iI][_.-]?[kK][eE][yY]|[tT][oO][kK][eE][nN])[\\w.:-]{0,20}[\"']\\s{1,8}[vV][aA][lL][uU][eE]\\s{0,2}=\\s{0,2}[\"']([^\"'\\s<>${%#@][^\"'\\s<>]{7,255})[\"']",
+  "entropy": 3.3,
+  "confidence": "medium",
+  "tags": [
+   "generic",
+   "xml",
+   "dotnet"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "generic-high-entropy-secret",
+  "description": "High-entropy value (>= 16 chars, letters and digits) assigned to a name containing key, secret, token, passw, pwd, credential or auth",
+  "keywords": [
+   "key",
+   "secret",
+   "token",
+   "passw",
+   "pwd",
+   "credential",
+   "auth"
+  ],
+  "regex": "(?:^|[^\\w.-])(?![\\w.-]{0,70}(?:[pP][uU][bB][lL][iI][cC]|[pP][uU][bB][lL][iI][sS][hH][aA][bB][lL][eE]|[pP][uU][bB][kK][eE][yY]|[pP][uU][bB]_[kK][eE][yY]|[sS][iI][tT][eE][kK][eE][yY]|[sS][iI][tT][eE]_[kK][eE][yY]|[kK][eE][yY][bB][oO][aA][rR][dD]|[kK][eE][yY][wW][oO][rR][dD]|[kK][eE][yY][cC][oO][dD][eE]|[kK][eE][yY][sS][tT][rR][oO][kK][eE]|[kK][eE][yY][fF][rR][aA][mM][eE]|[kK][eE][yY][cC][hH][aA][iI][nN]|[kK][eE][yY][mM][aA][pP]|[kK][eE][yY][pP][rR][eE][sS][sS]|[kK][eE][yY][dD][oO][wW][nN]|[kK][eE][yY][uU][pP]|[kK][eE][yY][sS][pP][aA][cC][eE]|[kK][eE][yY][sS][eE][tT]|[mM][oO][nN][kK][eE][yY]|[tT][uU][rR][kK][eE][yY]|[hH][oO][cC][kK][eE][yY]|[dD][oO][nN][kK][eE][yY]|[jJ][oO][cC][kK][eE][yY]|[aA][uU][tT][hH][oO][rR]|[tT][oO][kK][eE][nN][iI][zZ]|[iI][dD][eE][mM][pP][oO][tT]|[nN][aA][mM][eE]|[tT][yY][pP][eE]|[uU][rR][lL]|[uU][rR][iI]|[pP][aA][tT][hH]|[fF][iI][lL][eE]|[dD][iI][rR]|[hH][aA][sS][hH]|[cC][hH][eE][cC][kK][sS][uU][mM]|[dD][iI][gG][eE][sS][tT]|[iI][nN][tT][eE][gG][rR][iI][tT][yY]|[fF][iI][nN][gG][eE][rR][pP][rR][iI][nN][tT]|[cC][oO][uU][nN][tT]|[sS][iI][zZ][eE]|[lL][eE][nN][gG][tT][hH]|[tT][tT][lL]|[eE][xX][pP][iI][rR]|[tT][iI][mM][eE][oO][uU][tT]|[vV][eE][rR][sS][iI][oO][nN]|[fF][oO][rR][mM][aA][tT]|[pP][rR][eE][fF][iI][xX]|[fF][iI][eE][lL][dD]|[hH][eE][aA][dD][eE][rR]|[pP][aA][rR][aA][mM]|[eE][nN][aA][bB][lL][eE][dD]|[rR][eE][qQ][uU][iI][rR][eE][dD]|[aA][lL][gG][oO][rR][iI][tT][hH][mM]|[cC][aA][cC][hH][eE]|[sS][oO][rR][tT]|[pP][rR][iI][mM][aA][rR][yY]|[fF][oO][rR][eE][iI][gG][nN]|[pP][aA][rR][tT][iI][tT][iI][oO][nN]|[iI][nN][dD][eE][xX]|[lL][aA][bB][eE][lL]|[cC][oO][lL][oO][uU]?[rR]|[eE][xX][pP][oO][rR][tT][sS]|[dD][eE][tT][aA][iI][lL]|_[iI][dD]\\b|[iI][dD]\\b))[\\w.-]{0,40}?(?:[kK][eE][yY]|[sS][eE][cC][rR][eE][tT]|[tT][oO][kK][eE][nN]|[pP][aA][sS][sS][wW]|[pP][wW][dD]|[cC][rR][eE][dD][eE][nN][tT][iI][aA][lL]|[aA][uU][tT][hH])[\\w.-]{0,30}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?(?=[A-Za-z+/=_.~-]{0,255}[0-9])(?=[0-9+/=_.~-]{0,255}[A-Za-z])([A-Za-z0-9+/=_.~-]{16,256})(?=['\"`\\s,;&<]|$)",
+  "entropy": 3.5,
+  "confidence": "low",
+  "tags": [
+   "generic",
+   "entropy"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^[A-Za-z_$][A-Za-z_$]{0,20}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[A-Za-z_$][\\w$]{0,40}\\.[A-Za-z_$][\\w$]{0,60}\\.[A-Za-z_$][\\w$.]{0,80}$",
+    "^[a-z][a-z0-9]{0,40}_[a-z0-9_]{1,80}$",
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^[a-z]{2,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Z][a-z]{1,30}[A-Z][A-Za-z]{1,60}$",
+    "^[A-Za-z][a-z]{0,63}$",
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$",
+    "^(?:~|\\.{1,2}|)/",
+    "^[A-Za-z]:\\\\",
+    "^[\\w.-]{1,128}/[\\w./-]{1,256}\\.(?:pem|key|crt|cer|der|p12|pfx|jks|keystore|json|ya?ml|txt|env|conf|cfg|ini|properties|xml|toml)$",
+    "^[A-Za-z][A-Za-z0-9+.-]{1,20}://[^@\\s]{1,512}$",
+    "^(?:true|false|null|none|nil|yes|no|on|off|True|False|None|NULL|TRUE|FALSE|Null)$",
+    "^#\\{[^}]{1,128}\\}#?$",
+    "^__[A-Za-z0-9_.]{1,64}__$",
+    "^@[A-Za-z0-9_.]{1,64}@$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|tGzv3JOkF0XG5Qx2TlKWIA|SplxlOBeZQQYbYS6WxSbIA|8xLOxBtZp8)$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "redacted",
+    "undefined",
+    "required",
+    "optional",
+    "example",
+    "sample",
+    "placeholder",
+    "dummy",
+    "your",
+    "xxxx",
+    "todo",
+    "replace",
+    "insert",
+    "masked",
+    "hidden",
+    "notset",
+    "not_set",
+    "test",
+    "default",
+    "string"
+   ]
+  }
+ },
+ {
+  "id": "private-key-rsa",
+  "description": "PEM RSA private key (PKCS#1); whoever holds it can sign, decrypt or authenticate as the key owner",
+  "keywords": [
+   "rsa private key"
+  ],
+  "regex": "(-----BEGIN RSA PRIVATE KEY-----[A-Za-z0-9+/=\\s\\\\:,-]{64,32768}?-----END RSA PRIVATE KEY-----)",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "private-key",
+   "crypto"
+  ]
+ },
+ {
+  "id": "private-key-ec",
+  "description": "PEM elliptic-curve private key (SEC 1); whoever holds it can sign, decrypt or authenticate as the key owner",
+  "keywords": [
+   "ec private key"
+  ],
+  "regex": "(-----BEGIN EC PRIVATE KEY-----[A-Za-z0-9+/=\\s\\\\:,-]{64,32768}?-----END EC PRIVATE KEY-----)",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "private-key",
+   "crypto"
+  ]
+ },
+ {
+  "id": "private-key-dsa",
+  "description": "PEM DSA private key; whoever holds it can sign, decrypt or authenticate as the key owner",
+  "keywords": [
+   "dsa private key"
+  ],
+  "regex": "(-----BEGIN DSA PRIVATE KEY-----[A-Za-z0-9+/=\\s\\\\:,-]{64,32768}?-----END DSA PRIVATE KEY-----)",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "private-key",
+   "crypto"
+  ]
+ },
+ {
+  "id": "private-key-pkcs8",
+  "description": "PEM PKCS#8 private key (unencrypted, any algorithm); whoever holds it can sign, decrypt or authenticate as the key owner",
+  "keywords": [
+   "begin private key"
+  ],
+  "regex": "(-----BEGIN PRIVATE KEY-----[A-Za-z0-9+/=\\s\\\\:,-]{64,32768}?-----END PRIVATE KEY-----)",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "private-key",
+   "crypto"
+  ]
+ },
+ {
+  "id": "private-key-pkcs8-encrypted",
+  "description": "PEM PKCS#8 encrypted private key; protected by a passphrase, still sensitive; whoever holds it can sign, decrypt or authenticate as the key owner",
+  "keywords": [
+   "encrypted private key"
+  ],
+  "regex": "(-----BEGIN ENCRYPTED PRIVATE KEY-----[A-Za-z0-9+/=\\s\\\\:,-]{64,32768}?-----END ENCRYPTED PRIVATE KEY-----)",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "medium",
+  "tags": [
+   "private-key",
+   "crypto"
+  ]
+ },
+ {
+  "id": "private-key-openssh",
+  "description": "OpenSSH private key (openssh-key-v1 format); whoever holds it can sign, decrypt or authenticate as the key owner",
+  "keywords": [
+   "openssh private key"
+  ],
+  "regex": "(-----BEGIN OPENSSH PRIVATE KEY-----[A-Za-z0-9+/=\\s\\\\:,-]{64,32768}?-----END OPENSSH PRIVATE KEY-----)",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "private-key",
+   "crypto"
+  ]
+ },
+ {
+  "id": "private-key-pgp",
+  "description": "OpenPGP (GnuPG) private key block; signs and decrypts as the key owner (may be passphrase protected)",
+  "keywords": [
+   "pgp private key block"
+  ],
+  "regex": "(-----BEGIN PGP PRIVATE KEY BLOCK-----[\\s\\S]{64,65536}?-----END PGP PRIVATE KEY BLOCK-----)",
+  "entropy": 4.5,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "private-key",
+   "pgp",
+   "crypto"
+  ]
+ },
+ {
+  "id": "private-key-putty",
+  "description": "PuTTY private key file (PuTTY-User-Key-File-2/3 with Private-Lines); SSH login as the key owner",
+  "keywords": [
+   "putty-user-key-file-"
+  ],
+  "regex": "(PuTTY-User-Key-File-[23]:[ \\t]{0,4}[A-Za-z0-9@.-]{3,64}[\\s\\S]{0,4096}?Private-Lines:[ \\t]{0,4}[0-9]{1,4}\\s{1,4}[A-Za-z0-9+/=\\s]{16,16384}?Private-MAC:[ \\t]{0,4}[0-9a-fA-F]{32,128})",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "private-key",
+   "ssh",
+   "crypto"
+  ]
+ },
+ {
+  "id": "private-key-ssh2-encrypted",
+  "description": "SSH.com / Tectia \"SSH2 ENCRYPTED PRIVATE KEY\" file; SSH login as the key owner once its passphrase is known",
+  "keywords": [
+   "begin ssh2 encrypted private key"
+  ],
+  "regex": "(---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----[A-Za-z0-9+/=\\s\\\\:\",-]{64,32768}?---- END SSH2 ENCRYPTED PRIVATE KEY ----)",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "medium",
+  "tags": [
+   "private-key",
+   "ssh",
+   "crypto"
+  ]
+ },
+ {
+  "id": "jwt",
+  "description": "JSON Web Token (eyJ header . eyJ payload . signature); a bearer credential until it expires",
+  "keywords": [
+   "eyj"
+  ],
+  "regex": "\\b(eyJ[A-Za-z0-9_-]{8,4096}\\.eyJ[A-Za-z0-9_-]{8,8192}\\.[A-Za-z0-9_-]{16,2048})(?![A-Za-z0-9_-])",
+  "entropy": 4,
+  "confidence": "medium",
+  "tags": [
+   "jwt",
+   "token"
+  ],
+  "allowlist": {
+   "regexes": [
+    "\\.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c$"
+   ]
+  }
+ },
+ {
+  "id": "jwk-private-key",
+  "description": "Private JSON Web Key (JWK with kty RSA/EC/OKP and the private \"d\" parameter); signs or decrypts as the key owner",
+  "keywords": [
+   "kty",
+   "\"d\""
+  ],
+  "regex": "\\{(?=[^{}]{0,8192}?\"kty\"\\s{0,4}:\\s{0,4}\"(?:RSA|EC|OKP)\")[^{}]{0,8192}?\"d\"\\s{0,4}:\\s{0,4}\"([A-Za-z0-9_-]{32,2048})\"",
+  "entropy": 4,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "jwk",
+   "private-key",
+   "crypto"
+  ]
+ },
+ {
+  "id": "postgres-connection-uri",
+  "description": "PostgreSQL connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "postgres"
+  ],
+  "regex": "\\b(?:postgres(?:ql)?(?:\\+[a-z0-9]{1,20}|))://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "mysql-connection-uri",
+  "description": "MySQL / MariaDB connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "mysql",
+   "mariadb"
+  ],
+  "regex": "\\b(?:mysql(?:2|x|)|mariadb)://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "mongodb-connection-uri",
+  "description": "MongoDB connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "mongodb"
+  ],
+  "regex": "\\b(?:mongodb(?:\\+srv|))://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "redis-connection-uri",
+  "description": "Redis connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "redis"
+  ],
+  "regex": "\\b(?:rediss?)://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "amqp-connection-uri",
+  "description": "AMQP (RabbitMQ) connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "amqp"
+  ],
+  "regex": "\\b(?:amqps?)://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "mssql-connection-uri",
+  "description": "Microsoft SQL Server connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "mssql",
+   "sqlserver"
+  ],
+  "regex": "\\b(?:mssql|sqlserver)://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "ftp-connection-uri",
+  "description": "FTP / FTPS / SFTP connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "ftp"
+  ],
+  "regex": "\\b(?:s?ftps?)://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "ldap-connection-uri",
+  "description": "LDAP / LDAPS connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "ldap"
+  ],
+  "regex": "\\b(?:ldaps?)://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "smtp-connection-uri",
+  "description": "SMTP connection URI with an embedded password (the password is the finding); database or service access",
+  "keywords": [
+   "smtp"
+  ],
+  "regex": "\\b(?:smtps?)://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "uri-embedded-credentials",
+  "description": "Credentials embedded in a URI of another scheme (scheme://user:password@host); the password is the finding",
+  "keywords": [
+   "://"
+  ],
+  "regex": "(?:^|[^A-Za-z0-9+.-])(?!(?:https?|postgres(?:ql)?|mysql(?:2|x|)|mariadb|mongodb|rediss?|amqps?|mssql|sqlserver|s?ftps?|ldaps?|smtps?|jdbc)[+:])[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "medium",
+  "tags": [
+   "connection-string"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "http-basic-auth-url",
+  "description": "HTTP(S) URL with embedded user:password (e.g. git remotes, package index URLs); the password is the finding",
+  "keywords": [
+   "http"
+  ],
+  "regex": "\\bhttps?://[^\\s:/?#@'\"]{1,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "http"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "jdbc-connection-password",
+  "description": "Password parameter in a JDBC URL (jdbc:...;password= / ?password=); database access",
+  "keywords": [
+   "jdbc:"
+  ],
+  "regex": "\\bjdbc:[A-Za-z0-9]{2,20}:[^\\s'\"]{0,512}?[?;&](?:password|pwd)=([^;&\\s'\"]{1,256})",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "connection-string-password",
+  "description": "Password in an ADO.NET / ODBC / Npgsql style connection string (Server=...;Password=...); database access",
+  "keywords": [
+   "password",
+   "pwd",
+   "server=",
+   "data source=",
+   "host="
+  ],
+  "regex": "\\b(?:server|data source|host|address|addr)\\s{0,2}=\\s{0,2}[^;'\"\\n]{1,256};[^'\"\\n]{0,1024}?(?:password|pwd)\\s{0,2}=\\s{0,2}([^;'\"\\s]{1,256})",
+  "flags": "i",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$",
+    "^\\{[^}]{1,128}\\}$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "libpq-connection-string-password",
+  "description": "password= in a libpq keyword/value connection string (host=... user=... password=...); PostgreSQL access",
+  "keywords": [
+   "host="
+  ],
+  "regex": "\\bhost\\s{0,2}=\\s{0,2}[^\\s'\"=]{1,253}\\s[^'\"\\n]{0,256}?\\bpassword\\s{0,2}=\\s{0,2}([^\\s'\"]{1,256})",
+  "confidence": "high",
+  "tags": [
+   "connection-string",
+   "database",
+   "postgres"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "http-basic-authorization-header",
+  "description": "HTTP Basic Authorization header with literal base64 user:password; replayable credential",
+  "keywords": [
+   "authorization"
+  ],
+  "regex": "\\bauthorization['\"]?\\s{0,2}[:=]\\s{0,4}['\"]?basic\\s{1,4}([A-Za-z0-9+/]{8,1024}={0,2})(?![A-Za-z0-9+/=])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "http",
+   "basic-auth"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^QWxhZGRpbjpvcGVuIHNlc2FtZQ==$",
+    "^czZCaGRSa3F0MzpnWDFmQmF0M2JW$",
+    "^dXNlcm5hbWU6cGFzc3dvcmQ=$",
+    "^dXNlcjpwYXNzd29yZA==$",
+    "^dXNlcjpwYXNz$"
+   ]
+  }
+ },
+ {
+  "id": "http-bearer-authorization-header",
+  "description": "HTTP Bearer Authorization header with a literal high-entropy token; replayable API credential",
+  "keywords": [
+   "authorization"
+  ],
+  "regex": "\\bauthorization['\"]?\\s{0,2}[:=]\\s{0,4}['\"]?bearer\\s{1,4}([A-Za-z0-9._~+/-]{16,4096}={0,2})(?![A-Za-z0-9._~+/=-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "medium",
+  "tags": [
+   "http",
+   "bearer"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^[A-Z][A-Z0-9]{0,40}_[A-Z0-9_]{1,80}$",
+    "^(?:2YotnFZFEjr1zCsicMWpAA|mF_9\\.B5f-4\\.1JqM)$"
+   ],
+   "stopwords": [
+    "your",
+    "example",
+    "placeholder",
+    "xxxx",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "curl-user-credentials",
+  "description": "user:password passed to curl with -u/--user; replayable HTTP credential in scripts and history",
+  "keywords": [
+   "curl"
+  ],
+  "regex": "\\bcurl\\b[^\\n|;&]{0,512}?\\s(?:-u|--user)\\s{1,4}['\"]?([^\\s'\":$]{1,128}:[^\\s'\"$]{1,256})",
+  "entropy": 2.5,
+  "confidence": "medium",
+  "tags": [
+   "http",
+   "cli"
+  ],
+  "allowlist": {
+   "regexes": [
+    ":(?:[Pp]ass(?:word|wd)?|[Ss]ecret|[Cc]hangeme|\\*{1,64}|<[^>]{1,64}>|[Xx]{3,64})$"
+   ]
+  }
+ },
+ {
+  "id": "netrc-password",
+  "description": "Password in a .netrc / _netrc machine entry; login for that host (git, curl, ftp, heroku CLI)",
+  "keywords": [
+   "machine"
+  ],
+  "regex": "\\bmachine\\s{1,8}(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[^\\s]{1,253}\\s{1,64}(?:login\\s{1,8}[^\\s]{1,256}\\s{1,64}|)password\\s{1,8}([^\\s]{1,256})",
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "netrc",
+   "cli"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "sshpass-password",
+  "description": "SSH password passed to sshpass -p on a command line; SSH login to the target host",
+  "keywords": [
+   "sshpass"
+  ],
+  "regex": "\\bsshpass\\b[^\\n|;&]{0,64}?\\s-p\\s{0,4}['\"]?([^\\s'\"$]{1,128})",
+  "confidence": "high",
+  "tags": [
+   "ssh",
+   "cli"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "java-keystore-password",
+  "description": "Java keystore/key password passed to keytool or jarsigner (-storepass/-keypass); unlocks the private keys in the keystore",
+  "keywords": [
+   "storepass",
+   "keypass"
+  ],
+  "regex": "\\s-(?:storepass|keypass|srcstorepass|deststorepass|srckeypass|destkeypass)\\s{1,4}['\"]?([^\\s'\"$%]{6,128})",
+  "confidence": "high",
+  "tags": [
+   "java",
+   "cli"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "mysql-cli-password",
+  "description": "MySQL password passed on the mysql/mysqldump command line (-pSECRET or --password=SECRET); database access",
+  "keywords": [
+   "mysql"
+  ],
+  "regex": "\\bmysql(?:dump|admin|import|sh|)\\b[^\\n|;&]{0,256}?\\s(?:-p|--password=)['\"]?([^\\s'\"$-][^\\s'\"$]{2,127})",
+  "confidence": "high",
+  "tags": [
+   "mysql",
+   "cli",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "postgres-pgpassword",
+  "description": "PostgreSQL password in the PGPASSWORD environment variable; database access for psql/libpq clients",
+  "keywords": [
+   "pgpassword"
+  ],
+  "regex": "\\bPGPASSWORD['\"]?\\s{0,4}[=:]\\s{0,4}['\"]?([^\\s'\"$]{3,128})",
+  "confidence": "high",
+  "tags": [
+   "postgres",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
+  "id": "mysql-pwd-env",
+  "description": "MySQL password in the MYSQL_PWD environment variable; database access for mysql clients",
+  "keywords": [
+   "mysql_pwd"
+  ],
+  "regex": "\\bMYSQL_PWD['\"]?\\s{0,4}[=:]\\s{0,4}['\"]?([^\\s'\"$]{3,128})",
+  "confidence": "high",
+  "tags": [
+   "mysql",
+   "database"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ],
+   "stopwords": [
+    "password",
+    "passwd",
+    "changeme",
+    "placeholder",
+    "your",
+    "xxxx",
+    "example",
+    "redacted"
+   ]
+  }
+ },
+ {
   "id": "stripe-secret-key",
   "description": "Stripe live secret API key: full read/write access to the account (charges, refunds, payouts, customers).",
   "keywords": [
@@ -2728,6 +5306,867 @@ export const BUILTIN_RULES: RuleSpec[] = [
   "tags": [
    "ifttt",
    "webhook"
+  ]
+ },
+ {
+  "id": "github-pat",
+  "description": "GitHub classic personal access token (ghp_ + base62, ends in a CRC32 checksum that this rule does not verify); repository and account access for the scopes granted",
+  "keywords": [
+   "ghp_"
+  ],
+  "regex": "\\b(ghp_[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "github",
+   "vcs"
+  ]
+ },
+ {
+  "id": "github-oauth-access-token",
+  "description": "GitHub OAuth app access token (gho_ + base62, ends in a CRC32 checksum that this rule does not verify); acts as the user for the authorized scopes",
+  "keywords": [
+   "gho_"
+  ],
+  "regex": "\\b(gho_[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "github",
+   "vcs"
+  ]
+ },
+ {
+  "id": "github-user-to-server-token",
+  "description": "GitHub App user-to-server token (ghu_ + base62, ends in a CRC32 checksum that this rule does not verify); acts as the user through the GitHub App",
+  "keywords": [
+   "ghu_"
+  ],
+  "regex": "\\b(ghu_[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "github",
+   "vcs"
+  ]
+ },
+ {
+  "id": "github-server-to-server-token",
+  "description": "GitHub App installation (server-to-server) token, including Actions GITHUB_TOKEN (ghs_ + base62, ends in a CRC32 checksum that this rule does not verify); installation-level repository access",
+  "keywords": [
+   "ghs_"
+  ],
+  "regex": "\\b(ghs_[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "github",
+   "vcs"
+  ]
+ },
+ {
+  "id": "github-refresh-token",
+  "description": "GitHub App refresh token (ghr_ + base62, ends in a CRC32 checksum that this rule does not verify); mints new user-to-server tokens",
+  "keywords": [
+   "ghr_"
+  ],
+  "regex": "\\b(ghr_[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "github",
+   "vcs"
+  ]
+ },
+ {
+  "id": "github-fine-grained-pat",
+  "description": "GitHub fine-grained personal access token (github_pat_ + 22 + _ + 59 chars); repository-scoped access as the user",
+  "keywords": [
+   "github_pat_"
+  ],
+  "regex": "\\b(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "github",
+   "vcs"
+  ]
+ },
+ {
+  "id": "github-oauth-client-secret",
+  "description": "GitHub OAuth app client secret (40 hex) assigned to a GitHub client-secret setting; exchanges codes for user tokens",
+  "keywords": [
+   "github"
+  ],
+  "regex": "github[\\w.-]{0,20}?client[\\w.-]{0,5}?secret[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([a-f0-9]{40})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "github",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-personal-access-token",
+  "description": "GitLab personal, project, group or impersonation access token (glpat-, legacy 20-char or routable .01. format); API, repository and registry access for its scopes",
+  "keywords": [
+   "glpat-"
+  ],
+  "regex": "\\b(glpat-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-deploy-token",
+  "description": "GitLab deploy token (gldt-, legacy 20-char or routable .01. format); repository and registry read/write for one project or group",
+  "keywords": [
+   "gldt-"
+  ],
+  "regex": "\\b(gldt-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-runner-authentication-token",
+  "description": "GitLab runner authentication token (glrt-/glrtr-) (glrt-, legacy 20-char or routable .01. format); lets a runner pick up CI jobs and their variables",
+  "keywords": [
+   "glrt-",
+   "glrtr-"
+  ],
+  "regex": "\\b(glrtr?-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-pipeline-trigger-token",
+  "description": "GitLab pipeline trigger token (glptt-, legacy 20-char or routable .01. format); triggers pipelines for a project",
+  "keywords": [
+   "glptt-"
+  ],
+  "regex": "\\b(glptt-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-scim-token",
+  "description": "GitLab SCIM token (glsoat-, legacy 20-char or routable .01. format); provisions and deprovisions group members",
+  "keywords": [
+   "glsoat-"
+  ],
+  "regex": "\\b(glsoat-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-cicd-job-token",
+  "description": "GitLab CI/CD job token (glcbt-, legacy 20-char or routable .01. format); API access as the running job",
+  "keywords": [
+   "glcbt-"
+  ],
+  "regex": "\\b(glcbt-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-incoming-mail-token",
+  "description": "GitLab incoming mail token (glimt-, legacy 20-char or routable .01. format); creates issues/merge requests by email as the user",
+  "keywords": [
+   "glimt-"
+  ],
+  "regex": "\\b(glimt-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-feed-token",
+  "description": "GitLab feed token (glft-, legacy 20-char or routable .01. format); reads RSS/Atom feeds and calendar as the user",
+  "keywords": [
+   "glft-"
+  ],
+  "regex": "\\b(glft-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-agent-token",
+  "description": "GitLab agent for Kubernetes token (glagent-, legacy 20-char or routable .01. format); connects a cluster agent to GitLab",
+  "keywords": [
+   "glagent-"
+  ],
+  "regex": "\\b(glagent-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-oauth-application-secret",
+  "description": "GitLab OAuth application secret (gloas-, legacy 20-char or routable .01. format); exchanges OAuth codes for user tokens",
+  "keywords": [
+   "gloas-"
+  ],
+  "regex": "\\b(gloas-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-feature-flags-client-token",
+  "description": "GitLab feature flags client token (glffct-, legacy 20-char or routable .01. format); reads a project's feature flag configuration",
+  "keywords": [
+   "glffct-"
+  ],
+  "regex": "\\b(glffct-[A-Za-z0-9_-]{20,240}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9}|))(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs"
+  ]
+ },
+ {
+  "id": "gitlab-runner-registration-token",
+  "description": "GitLab runner registration token (GR1348941 + 20 chars, deprecated workflow); registers new runners to a project, group or instance",
+  "keywords": [
+   "gr1348941"
+  ],
+  "regex": "\\b(GR1348941[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitlab",
+   "vcs",
+   "ci"
+  ]
+ },
+ {
+  "id": "bitbucket-app-password",
+  "description": "Bitbucket Cloud app password (ATBB prefix); Git and API access with the password's scopes",
+  "keywords": [
+   "atbb"
+  ],
+  "regex": "\\b(ATBB[A-Za-z0-9]{28,60})(?![A-Za-z0-9_=-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "bitbucket",
+   "atlassian",
+   "vcs"
+  ]
+ },
+ {
+  "id": "bitbucket-access-token",
+  "description": "Bitbucket repository, project or workspace access token (ATCTT3 prefix); bearer access to the resource's repositories",
+  "keywords": [
+   "atctt3"
+  ],
+  "regex": "\\b(ATCTT3[A-Za-z0-9_=-]{100,300})(?![A-Za-z0-9_=-])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "bitbucket",
+   "atlassian",
+   "vcs"
+  ]
+ },
+ {
+  "id": "atlassian-api-token",
+  "description": "Atlassian account API token (ATATT3 prefix); Jira, Confluence and Bitbucket REST access as the user",
+  "keywords": [
+   "atatt3"
+  ],
+  "regex": "\\b(ATATT3[A-Za-z0-9_=-]{100,300})(?![A-Za-z0-9_=-])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "atlassian",
+   "vcs"
+  ]
+ },
+ {
+  "id": "npm-access-token",
+  "description": "npm access token (npm_ + 36 chars with a CRC32 checksum this rule does not verify); publishes and reads packages as the user",
+  "keywords": [
+   "npm_"
+  ],
+  "regex": "\\b(npm_[A-Za-z0-9]{36})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "npm",
+   "registry"
+  ]
+ },
+ {
+  "id": "npmrc-auth-token",
+  "description": "Registry auth token in an .npmrc (:_authToken=...); publishes/reads packages on that registry",
+  "keywords": [
+   "_authtoken"
+  ],
+  "regex": ":_authToken\\s{0,2}=\\s{0,2}['\"]?([A-Za-z0-9][A-Za-z0-9._~+/=-]{19,511})(?![A-Za-z0-9._~+/=-])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "npm",
+   "registry"
+  ]
+ },
+ {
+  "id": "npmrc-basic-auth",
+  "description": "Base64 user:password in an .npmrc (_auth=...); authenticates to the registry as that user",
+  "keywords": [
+   "_auth"
+  ],
+  "regex": "(?:^|[\\r\\n:])_auth\\s{0,2}=\\s{0,2}['\"]?([A-Za-z0-9+/]{12,1024}={0,2})(?=['\"\\s]|$)",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "npm",
+   "registry"
+  ]
+ },
+ {
+  "id": "pypi-upload-token",
+  "description": "PyPI API token (pypi-AgEIcHlwaS5vcmc macaroon); uploads releases to the user's or project's packages",
+  "keywords": [
+   "pypi-ageichlwas5vcmc"
+  ],
+  "regex": "\\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000})(?![A-Za-z0-9_-])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "pypi",
+   "python",
+   "registry"
+  ]
+ },
+ {
+  "id": "testpypi-upload-token",
+  "description": "TestPyPI API token (pypi-AgENdGVzdC5weXBpLm9yZw macaroon); uploads to test.pypi.org",
+  "keywords": [
+   "pypi-agendgvzdc5wexbplm9yzw"
+  ],
+  "regex": "\\b(pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,1000})(?![A-Za-z0-9_-])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "pypi",
+   "python",
+   "registry"
+  ]
+ },
+ {
+  "id": "rubygems-api-key",
+  "description": "RubyGems.org API key (rubygems_ + 48 hex); pushes and yanks gems as the owner",
+  "keywords": [
+   "rubygems_"
+  ],
+  "regex": "\\b(rubygems_[a-f0-9]{48})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "rubygems",
+   "ruby",
+   "registry"
+  ]
+ },
+ {
+  "id": "nuget-api-key",
+  "description": "NuGet.org API key (oy2 + 43 lowercase alphanumerics); pushes packages for the key's owner",
+  "keywords": [
+   "oy2"
+  ],
+  "regex": "\\b(oy2[a-z0-9]{43})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "nuget",
+   "dotnet",
+   "registry"
+  ]
+ },
+ {
+  "id": "docker-hub-personal-access-token",
+  "description": "Docker Hub personal access token (dckr_pat_ + 27 chars); pushes/pulls images as the user",
+  "keywords": [
+   "dckr_pat_"
+  ],
+  "regex": "\\b(dckr_pat_[A-Za-z0-9_-]{27,64})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "docker",
+   "registry"
+  ]
+ },
+ {
+  "id": "docker-hub-organization-access-token",
+  "description": "Docker Hub organization access token (dckr_oat_ prefix); image access for the organization's repositories",
+  "keywords": [
+   "dckr_oat_"
+  ],
+  "regex": "\\b(dckr_oat_[A-Za-z0-9_-]{20,64})(?![A-Za-z0-9_-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "docker",
+   "registry"
+  ]
+ },
+ {
+  "id": "docker-config-auth",
+  "description": "Registry credential in a Docker config.json (\"auths\" entry with base64 user:password \"auth\"); pushes/pulls as that user",
+  "keywords": [
+   "auths"
+  ],
+  "regex": "\"auths\"\\s{0,4}:\\s{0,4}\\{[\\s\\S]{0,2048}?\"auth\"\\s{0,4}:\\s{0,4}\"([A-Za-z0-9+/]{8,2048}={0,2})\"",
+  "entropy": 3,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "docker",
+   "registry"
+  ]
+ },
+ {
+  "id": "docker-login-password",
+  "description": "Password passed on a docker login command line (-p/--password); registry credential exposed in scripts and shell history",
+  "keywords": [
+   "docker"
+  ],
+  "regex": "\\bdocker\\s{1,4}login\\b[^\\n|;&]{0,200}?\\s(?:-p|--password)[\\s=]{1,4}['\"]?([^\\s'\"$-][^\\s'\"]{5,255})",
+  "entropy": 3,
+  "confidence": "medium",
+  "tags": [
+   "docker",
+   "registry"
+  ],
+  "allowlist": {
+   "regexes": [
+    "^\\$\\{[^}]{1,128}\\}$",
+    "^\\$[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "^\\{\\{[^}]{1,128}\\}\\}$",
+    "^%\\([A-Za-z0-9_]{1,64}\\)s$",
+    "^<[^>]{1,128}>$",
+    "^(?:[Pp]ass(?:word|wd)?|PASS(?:WORD|WD)?|[Pp]wd|PWD|[Ss]ecret|SECRET|[Cc]hangeme|[Cc]hangeit|[Aa]dmin|[Rr]oot|[Gg]uest|[Uu]ser|[Tt]est|[Pp]ostgres|[Mm]ysql|[Mm]ongo|[Rr]edis|[Rr]abbitmq|[Ee]xample|[Dd]ummy|[Ff]ake|[Pp]laceholder|[Pp]assword1|[Pp]assword123|123456|12345678|[Qq]werty|[Hh]unter2|[Ll]etmein|[Xx]{3,64}|\\*{1,64}|\\.{3,64})$"
+   ]
+  }
+ },
+ {
+  "id": "crates-io-api-token",
+  "description": "crates.io API token (cio + 32 chars); publishes and yanks crates as the owner",
+  "keywords": [
+   "cio"
+  ],
+  "regex": "\\b(cio[A-Za-z0-9]{32})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "cargo",
+   "rust",
+   "registry"
+  ]
+ },
+ {
+  "id": "terraform-host-token-env",
+  "description": "Terraform CLI host credential in a TF_TOKEN_<hostname> environment variable; private registry / HCP Terraform access",
+  "keywords": [
+   "tf_token_"
+  ],
+  "regex": "\\bTF_TOKEN_[A-Za-z0-9_]{1,128}['\"]?\\s{0,2}[=:]\\s{0,2}['\"]?([A-Za-z0-9][A-Za-z0-9._=-]{15,511})(?![A-Za-z0-9._=-])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "terraform",
+   "hashicorp",
+   "registry"
+  ]
+ },
+ {
+  "id": "terraform-cli-credentials-block",
+  "description": "Token in a Terraform CLI configuration credentials block (.terraformrc / credentials.tfrc.json); registry and HCP Terraform access",
+  "keywords": [
+   "credentials"
+  ],
+  "regex": "\\bcredentials\\s{1,4}\"[A-Za-z0-9.:-]{1,253}\"\\s{0,4}\\{\\s{0,64}token\\s{0,4}=\\s{0,4}\"([A-Za-z0-9][A-Za-z0-9._=-]{15,511})\"",
+  "entropy": 3.5,
+  "multiline": true,
+  "confidence": "high",
+  "tags": [
+   "terraform",
+   "hashicorp",
+   "registry"
+  ]
+ },
+ {
+  "id": "circleci-personal-api-token",
+  "description": "CircleCI personal API token (CCIPAT_ + base58 id + _ + 40 hex); full API access as the user",
+  "keywords": [
+   "ccipat_"
+  ],
+  "regex": "\\b(CCIPAT_[A-Za-z0-9]{20,24}_[a-f0-9]{40})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "circleci",
+   "ci"
+  ]
+ },
+ {
+  "id": "circleci-project-api-token",
+  "description": "CircleCI project API token (CCIPRJ_ + base58 id + _ + 40 hex); API access scoped to one project",
+  "keywords": [
+   "cciprj_"
+  ],
+  "regex": "\\b(CCIPRJ_[A-Za-z0-9]{20,24}_[a-f0-9]{40})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "circleci",
+   "ci"
+  ]
+ },
+ {
+  "id": "circleci-legacy-api-token",
+  "description": "CircleCI API token in the legacy 40-hex format assigned to a CircleCI token setting",
+  "keywords": [
+   "circle"
+  ],
+  "regex": "circle(?:ci)?[\\w.-]{0,20}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([a-f0-9]{40})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "circleci",
+   "ci"
+  ]
+ },
+ {
+  "id": "travis-ci-api-token",
+  "description": "Travis CI API token (22 chars) assigned to a Travis setting; triggers builds and reads settings",
+  "keywords": [
+   "travis"
+  ],
+  "regex": "travis[\\w.-]{0,30}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "travis",
+   "ci"
+  ]
+ },
+ {
+  "id": "buildkite-api-access-token",
+  "description": "Buildkite user API access token (bkua_ + 40 hex); REST/GraphQL access for the token's scopes",
+  "keywords": [
+   "bkua_"
+  ],
+  "regex": "\\b(bkua_[a-f0-9]{40})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "buildkite",
+   "ci"
+  ]
+ },
+ {
+  "id": "buildkite-agent-token",
+  "description": "Buildkite agent token assigned to BUILDKITE_AGENT_TOKEN / agent token settings; registers agents and receives jobs",
+  "keywords": [
+   "buildkite"
+  ],
+  "regex": "buildkite[\\w.-]{0,20}?agent[\\w.-]{0,10}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9_-]{40,80})(?![A-Za-z0-9_-])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "buildkite",
+   "ci"
+  ]
+ },
+ {
+  "id": "jenkins-api-token",
+  "description": "Jenkins user API token (11 + 32 hex) assigned to a Jenkins token setting; remote API access as the user",
+  "keywords": [
+   "jenkins"
+  ],
+  "regex": "jenkins[\\w.-]{0,30}?(?:token|api[_.-]?key|password)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?(11[a-f0-9]{32})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "jenkins",
+   "ci"
+  ]
+ },
+ {
+  "id": "drone-ci-token",
+  "description": "Drone CI personal token (32 chars) assigned to a Drone setting; API access as the user",
+  "keywords": [
+   "drone"
+  ],
+  "regex": "drone[\\w.-]{0,20}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9]{32})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "drone",
+   "ci"
+  ]
+ },
+ {
+  "id": "codecov-upload-token",
+  "description": "Codecov upload/API token (UUID) assigned to a Codecov setting; uploads coverage for the repository",
+  "keywords": [
+   "codecov"
+  ],
+  "regex": "codecov[\\w.-]{0,20}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![A-Za-z0-9-])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "codecov",
+   "ci"
+  ]
+ },
+ {
+  "id": "sonarqube-project-token",
+  "description": "SonarQube project analysis token (sqp_ + 40 hex); runs analyses and calls the Web API with the token's permissions",
+  "keywords": [
+   "sqp_"
+  ],
+  "regex": "\\b(sqp_[a-f0-9]{40})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "sonarqube",
+   "ci"
+  ]
+ },
+ {
+  "id": "sonarqube-user-token",
+  "description": "SonarQube user token (squ_ + 40 hex); runs analyses and calls the Web API with the token's permissions",
+  "keywords": [
+   "squ_"
+  ],
+  "regex": "\\b(squ_[a-f0-9]{40})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "sonarqube",
+   "ci"
+  ]
+ },
+ {
+  "id": "sonarqube-global-analysis-token",
+  "description": "SonarQube global analysis token (sqa_ + 40 hex); runs analyses and calls the Web API with the token's permissions",
+  "keywords": [
+   "sqa_"
+  ],
+  "regex": "\\b(sqa_[a-f0-9]{40})(?![A-Za-z0-9])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "sonarqube",
+   "ci"
+  ]
+ },
+ {
+  "id": "sonarcloud-token",
+  "description": "SonarCloud / SonarQube token in the unprefixed 40-hex format assigned to a Sonar token/login setting",
+  "keywords": [
+   "sonar"
+  ],
+  "regex": "sonar[\\w.-]{0,20}?(?:token|login)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([a-f0-9]{40})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "sonarqube",
+   "ci"
+  ]
+ },
+ {
+  "id": "snyk-api-token",
+  "description": "Snyk API token (UUID) assigned to a Snyk setting; tests projects and reads org data",
+  "keywords": [
+   "snyk"
+  ],
+  "regex": "snyk[\\w.-]{0,20}?(?:token|api[_.-]?key|key)[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![A-Za-z0-9-])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "snyk",
+   "ci"
+  ]
+ },
+ {
+  "id": "jfrog-api-key",
+  "description": "JFrog Artifactory API key (AKCp + 69 chars, deprecated); repository access as the user",
+  "keywords": [
+   "akcp"
+  ],
+  "regex": "\\b(AKCp[A-Za-z0-9]{69})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "jfrog",
+   "registry"
+  ]
+ },
+ {
+  "id": "jfrog-reference-token",
+  "description": "JFrog Platform reference token (cmVmd + 59 chars, short form of an access/identity token); platform access as its subject",
+  "keywords": [
+   "cmvmd"
+  ],
+  "regex": "\\b(cmVmd[A-Za-z0-9]{59})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "jfrog",
+   "registry"
+  ]
+ },
+ {
+  "id": "sourcegraph-access-token",
+  "description": "Sourcegraph access token (sgp_ [+ instance id_ | local_] + 40 hex); API access as the user",
+  "keywords": [
+   "sgp_"
+  ],
+  "regex": "\\b(sgp_(?:[a-f0-9]{16}_|local_|)[a-f0-9]{40})(?![A-Za-z0-9_])",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "sourcegraph",
+   "vcs"
+  ]
+ },
+ {
+  "id": "grafana-cloud-access-policy-token",
+  "description": "Grafana Cloud access policy / Cloud API token (glc_ + base64 JSON); stack and telemetry access for its scopes",
+  "keywords": [
+   "glc_"
+  ],
+  "regex": "\\b(glc_[A-Za-z0-9+/]{32,400}={0,2})(?![A-Za-z0-9+/=])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "grafana",
+   "vcs"
+  ]
+ },
+ {
+  "id": "grafana-service-account-token",
+  "description": "Grafana service account token (glsa_ + 32 chars + _ + 8 hex checksum, not verified here); HTTP API access with the account's role",
+  "keywords": [
+   "glsa_"
+  ],
+  "regex": "\\b(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?![A-Za-z0-9_])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "grafana",
+   "vcs"
+  ]
+ },
+ {
+  "id": "grafana-api-key",
+  "description": "Grafana legacy API key (base64 JSON starting eyJrIjoi); HTTP API access with the key's role",
+  "keywords": [
+   "eyjrijoi"
+  ],
+  "regex": "\\b(eyJrIjoi[A-Za-z0-9+/]{50,200}={0,2})(?![A-Za-z0-9+/=])",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "grafana",
+   "vcs"
+  ]
+ },
+ {
+  "id": "hashicorp-hcp-client-secret",
+  "description": "HashiCorp Cloud Platform (HCP) service principal client secret (64 chars) assigned to an HCP client-secret setting",
+  "keywords": [
+   "hcp"
+  ],
+  "regex": "hcp[\\w.-]{0,20}?client[\\w.-]{0,5}?secret[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([A-Za-z0-9_-]{64})(?![A-Za-z0-9_-])",
+  "flags": "i",
+  "entropy": 4,
+  "confidence": "high",
+  "tags": [
+   "hashicorp",
+   "vcs"
+  ]
+ },
+ {
+  "id": "clojars-deploy-token",
+  "description": "Clojars deploy token (CLOJARS_ + 60 chars); deploys artifacts to Clojars as the user",
+  "keywords": [
+   "clojars_"
+  ],
+  "regex": "\\b(CLOJARS_[a-z0-9]{60})(?![A-Za-z0-9])",
+  "entropy": 3.5,
+  "confidence": "high",
+  "tags": [
+   "clojars",
+   "registry"
+  ]
+ },
+ {
+  "id": "gitea-access-token",
+  "description": "Gitea / Forgejo access token (40 hex) assigned to a Gitea/Forgejo token setting; API and Git access as the user",
+  "keywords": [
+   "gitea",
+   "forgejo"
+  ],
+  "regex": "(?:gitea|forgejo)[\\w.-]{0,20}?token[\\w.-]{0,10}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"]?([a-f0-9]{40})(?![A-Za-z0-9])",
+  "flags": "i",
+  "entropy": 3,
+  "confidence": "high",
+  "tags": [
+   "gitea",
+   "vcs"
   ]
  }
 ];

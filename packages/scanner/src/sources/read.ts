@@ -63,6 +63,7 @@ async function scanChunks(
   const seen = new Set<string>();
   let carry = '';
   let carryLine = 1; // line number of carry's first character
+  let carryColumn = 0; // characters before carry's first character on its line
   let bytes = 0;
   let position = 0;
   let chunk: Buffer = head;
@@ -71,7 +72,7 @@ async function scanChunks(
     bytes += chunk.length;
     position += chunk.length;
     const text = carry + decoder.write(chunk);
-    for (const f of detector.detect({ text, path: entry.path, startLine: carryLine })) {
+    for (const f of detector.detect({ text, path: entry.path, startLine: carryLine, startColumn: carryColumn })) {
       const key = `${f.ruleId}:${f.fingerprint}:${f.location.line}:${f.location.column}`;
       if (!seen.has(key)) {
         seen.add(key);
@@ -81,6 +82,8 @@ async function scanChunks(
     const { bytesRead } = await handle.read(buf, 0, buf.length, position);
     if (bytesRead === 0) break;
     const cut = Math.max(0, text.length - OVERLAP_CHARS);
+    const lastNewline = text.lastIndexOf('\n', cut - 1);
+    carryColumn = lastNewline < 0 ? carryColumn + cut : cut - lastNewline - 1;
     carryLine += countNewlines(text, 0, cut);
     carry = text.slice(cut);
     chunk = buf.subarray(0, bytesRead);
