@@ -254,3 +254,28 @@ describe('keyfence scan on large files', () => {
     expect(found).toEqual([...planted.keys()].map((i) => [i + 1, 6]));
   });
 });
+
+describe('keyfence scan with worker threads', () => {
+  it('finds the same leaks on worker threads as on one thread, and splits them across shards', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) {
+      files[`pkg${i % 4}/file${i}.js`] =
+        `${'const filler = 1;\n'.repeat(20_000)}${i % 5 === 0 ? `const t = '${fake.githubPat()}';\n` : ''}`;
+    }
+    const dir = workspace(files);
+    const summary = (args: string[]) =>
+      JSON.parse(keyfence(['scan', '--format', 'json', ...args], dir).stdout).findings.map(
+        (f: { location: { path: string; line: number }; fingerprint: string }) =>
+          `${f.location.path}:${f.location.line}:${f.fingerprint}`,
+      );
+    const one = summary(['--workers', '0']);
+    expect(one).toHaveLength(8);
+    expect(summary(['--workers', '2'])).toEqual(one);
+    const shards = [
+      ...summary(['--shard', '1/3']),
+      ...summary(['--shard', '2/3']),
+      ...summary(['--shard', '3/3']),
+    ];
+    expect(shards.sort()).toEqual([...one].sort());
+  });
+});

@@ -1,11 +1,12 @@
 import { Console } from 'node:console';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REDACTED, SecretValue } from './secret.js';
 
-const VALUE = 'ghp_s3cr3tT0kenValue1234567890abcdefABCD';
+// Made at run time: the repository holds no secret-shaped literal.
+const VALUE = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'q').slice(0, 36)}`;
 
 function captureConsoleLog(...args: unknown[]): string {
   let out = '';

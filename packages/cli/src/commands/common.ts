@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import { resolve } from 'node:path';
+import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
   defaultConfig,
   findConfigFile,

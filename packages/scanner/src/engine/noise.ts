@@ -15,6 +15,8 @@ const PLACEHOLDER = [
   /^\$[A-Za-z_][A-Za-z0-9_]*$/,
   /change_?me|replace_?me|placeholder|dummy|redacted|notreal|not_real|insert[_-]?your|fake[_-]?(?:api[_-]?)?(?:key|token|secret|password)/i,
   /your[_-]?(?:api[_-]?|access[_-]?|secret[_-]?|auth[_-]?)?(?:key|token|secret|password|pass)/i,
+  /\.\.\.|\u2026/, // an ellipsis: "Password=..." in documentation
+  /^(?:my)?(?:secret|password|passwd|pass|pwd|token|api[_-]?key|key|value|string|credentials?|empty|none|null)s?\W{0,2}$/i,
 ];
 
 const PUBLIC_KEY_PREFIX =

@@ -72,7 +72,12 @@ async function scanChunks(
     bytes += chunk.length;
     position += chunk.length;
     const text = carry + decoder.write(chunk);
-    for (const f of detector.detect({ text, path: entry.path, startLine: carryLine, startColumn: carryColumn })) {
+    for (const f of detector.detect({
+      text,
+      path: entry.path,
+      startLine: carryLine,
+      startColumn: carryColumn,
+    })) {
       const key = `${f.ruleId}:${f.fingerprint}:${f.location.line}:${f.location.column}`;
       if (!seen.has(key)) {
         seen.add(key);
