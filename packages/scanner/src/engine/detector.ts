@@ -37,6 +37,8 @@ export interface DetectorOptions {
 const WINDOW_BEFORE = 256;
 const WINDOW_AFTER = 2048;
 const MULTILINE_AFTER = 32 * 1024;
+/** Longest value the generic noise checks apply to. */
+const GENERIC_NOISE_MAX = 100;
 const CONFIDENCE_RANK = { high: 3, medium: 2, low: 1 } as const;
 
 interface Match {
@@ -201,7 +203,9 @@ export class Detector {
       const line = lineAround(text, m.start, m.end);
       const target = rule.allowTarget === 'secret' ? secret : rule.allowTarget === 'match' ? matchText : line;
       if (rule.allowRegexes.some((re) => re.test(target))) return false;
-      if (rule.generic && isGenericNoise(secret, line)) return false;
+      // Long values (PEM bodies, JWTs) hold stopwords by chance in their base64; the word checks are
+      // for short assignment values only.
+      if (rule.generic && secret.length <= GENERIC_NOISE_MAX && isGenericNoise(secret, line)) return false;
     }
     return true;
   }

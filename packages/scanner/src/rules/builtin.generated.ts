@@ -3463,7 +3463,7 @@ export const BUILTIN_RULES: RuleSpec[] = [
   "keywords": [
    "sshpass"
   ],
-  "regex": "\\bsshpass\\b[^\\n|;&]{0,64}?\\s-p\\s{0,4}['\"]?([^\\s'\"$]{1,128})",
+  "regex": "\\bsshpass\\b[^\\n|;&]{0,64}?\\s-p\\s{0,4}['\"]?([^\\s'\"$]{6,128})",
   "confidence": "high",
   "tags": [
    "ssh",
@@ -5164,20 +5164,6 @@ export const BUILTIN_RULES: RuleSpec[] = [
   ]
  },
  {
-  "id": "google-oauth-client-secret",
-  "description": "Google OAuth client secret (GOCSPX-): with the client id, runs OAuth flows as the application.",
-  "keywords": [
-   "gocspx-"
-  ],
-  "regex": "\\b(GOCSPX-[A-Za-z0-9_-]{28})(?![A-Za-z0-9_-])",
-  "entropy": 3.5,
-  "confidence": "high",
-  "tags": [
-   "google",
-   "oauth"
-  ]
- },
- {
   "id": "linkedin-client-secret",
   "description": "LinkedIn application client secret assigned to a LinkedIn setting: obtains tokens as the application.",
   "keywords": [
@@ -6098,7 +6084,7 @@ export const BUILTIN_RULES: RuleSpec[] = [
  },
  {
   "id": "grafana-service-account-token",
-  "description": "Grafana service account token (glsa_ + 32 chars + _ + 8 hex checksum, not verified here); HTTP API access with the account's role",
+  "description": "Grafana service account token (glsa_ + 32 chars + _ + 8 hex); HTTP API access with the service account's role",
   "keywords": [
    "glsa_"
   ],
