@@ -331,6 +331,38 @@ export function sumBytes(dir) {
   return { bytes, files };
 }
 
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** Removes corpora built from the same source with older inputs, and abandoned temp dirs. */
+function pruneStaleCorpora(cacheDir, sourceDir, log) {
+  if (!existsSync(cacheDir)) return;
+  for (const name of readdirSync(cacheDir)) {
+    if (!name.startsWith('corpus-')) continue;
+    const abs = join(cacheDir, name);
+    const tmp = /\.tmp-(\d+)$/.exec(name);
+    if (tmp) {
+      if (!pidAlive(Number(tmp[1]))) rmSync(abs, { recursive: true, force: true });
+      continue;
+    }
+    try {
+      const m = JSON.parse(readFileSync(join(abs, MANIFEST_NAME), 'utf8'));
+      if (m.source === sourceDir) {
+        log(`corpus: removing stale ${abs}`);
+        rmSync(abs, { recursive: true, force: true });
+      }
+    } catch {
+      // not ours or unreadable: leave it
+    }
+  }
+}
+
 /**
  * Ensures the corpus exists and returns { dir, manifest }.
  * options: { cacheDir, sourceDir, seed, log }
@@ -357,6 +389,7 @@ export function ensureCorpus({ cacheDir, sourceDir, seed = null, log = () => {} 
       copies === 1 ? 'y' : 'ies'
     })`,
   );
+  pruneStaleCorpora(cacheDir, sourceDir, log);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

@@ -18,3 +18,5 @@ export { BUILTIN_RULES, createDetector, selectRules } from './rules/builtin.js';
 export { compileRule, isLinearSafe, validateRuleSpec } from './rules/compile.js';
 export type { CompiledRule, RuleSpec } from './rules/types.js';
 export { type ScanOptions, type ScanResult, type ScanStats, scanPaths } from './scan.js';
+export { type GitScanOptions, scanGit } from './scan-git.js';
+export { ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources/git.js';

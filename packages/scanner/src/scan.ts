@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import picomatch from 'picomatch';
 import type { ScanConfig } from './config.js';
 import { compareFindings, type Finding, type ScanProblem } from './finding.js';
-import { createDetector } from './rules/builtin.js';
+import { createDetector, selectRules } from './rules/builtin.js';
 import { type FileEntry, listFiles } from './sources/files.js';
 import { type FileResult, scanFile } from './sources/read.js';
 import type { WorkerReply, WorkerTask } from './worker.js';
@@ -28,6 +29,8 @@ export interface ScanStats {
   skippedFiles: number;
   rules: number;
   baselined: number;
+  /** Commits scanned, for the git modes. */
+  commits?: number;
 }
 
 export interface ScanResult {
@@ -93,14 +96,10 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
       bytes,
       durationMs: Math.round(performance.now() - started),
       skippedFiles: skipped,
-      rules: createRuleCount(config),
+      rules: selectRules(config).length,
       baselined,
     },
   };
-}
-
-function createRuleCount(config: ScanConfig): number {
-  return createDetector(config).rules.length;
 }
 
 async function scanHere(
@@ -116,9 +115,12 @@ async function scanHere(
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
-/** Workers need the compiled worker module beside this one (absent when running from sources). */
+/**
+ * Workers need the compiled worker module beside this one: absent when running from sources
+ * (tests) or from a single-file bundle (an action's dist), where the scan stays on one thread.
+ */
 function canUseWorkers(): boolean {
-  return import.meta.url.endsWith('.js');
+  return workerUrl.protocol === 'file:' && existsSync(fileURLToPath(workerUrl));
 }
 
 async function scanInWorkers(

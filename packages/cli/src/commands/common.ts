@@ -4,10 +4,12 @@ import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
   defaultConfig,
   findConfigFile,
+  type GitRange,
   loadConfig,
   readBaseline,
   type ScanConfig,
   type ScanResult,
+  scanGit,
   scanPaths,
 } from '@keyfence/scanner';
 import { usageError } from '../args.js';
@@ -22,6 +24,10 @@ export const SCAN_OPTIONS = {
   'scan-binaries': { type: 'boolean' },
   workers: { type: 'string' },
   shard: { type: 'string' },
+  diff: { type: 'string' },
+  history: { type: 'boolean' },
+  since: { type: 'string' },
+  staged: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -33,6 +39,31 @@ export interface CommonValues {
   'scan-binaries'?: boolean | undefined;
   workers?: string | undefined;
   shard?: string | undefined;
+  diff?: string | undefined;
+  history?: boolean | undefined;
+  since?: string | undefined;
+  staged?: boolean | undefined;
+}
+
+/** The git range the flags ask for, if any. */
+export function gitRangeFromArgs(values: CommonValues): GitRange | undefined {
+  const modes = [values.diff !== undefined, values.history === true, values.staged === true].filter(
+    Boolean,
+  ).length;
+  if (modes > 1) throw usageError('--diff, --history and --staged cannot be combined', 'pick one git mode');
+  if (values.since !== undefined && !values.history) {
+    throw usageError('--since only applies to --history', 'e.g. keyfence scan --history --since v1.2.0');
+  }
+  if (values.diff !== undefined) {
+    const m = /^(.+?)\.\.(.+)$/.exec(values.diff);
+    if (!m || m[1]!.endsWith('.') || m[2]!.startsWith('.')) {
+      throw usageError(`--diff takes BASE..HEAD (got "${values.diff}")`, 'e.g. --diff origin/main..HEAD');
+    }
+    return { kind: 'diff', base: m[1]!, head: m[2]! };
+  }
+  if (values.history) return values.since ? { kind: 'history', since: values.since } : { kind: 'history' };
+  if (values.staged) return { kind: 'staged' };
+  return undefined;
 }
 
 /** Loads the config (given, or found at the first folder scanned) and runs the scan. */
@@ -53,9 +84,16 @@ export async function runScanFromArgs(
   const config = readConfig(values.config ? resolve(io.cwd, values.config) : undefined, absolute[0]!);
   if (values['no-ignore']) config.respectGitignore = false;
   if (values['include-lockfiles']) config.skipLockfiles = false;
+  const baseline = values.baseline ? readBaseline(resolve(io.cwd, values.baseline)) : undefined;
+  const range = gitRangeFromArgs(values);
+  if (range) {
+    if (absolute.length > 1)
+      throw usageError('the git modes scan one repository', 'pass one folder inside it (default: .)');
+    return scanGit({ repo: absolute[0]!, range, config, ...(baseline ? { baseline } : {}) });
+  }
   const options: Parameters<typeof scanPaths>[0] = { paths: absolute, config };
   if (values['scan-binaries']) options.scanBinaries = true;
-  if (values.baseline) options.baseline = readBaseline(resolve(io.cwd, values.baseline));
+  if (baseline) options.baseline = baseline;
   if (values.workers !== undefined) {
     const n = Number(values.workers);
     if (!Number.isInteger(n) || n < 0 || n > 64)

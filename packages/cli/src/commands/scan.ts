@@ -11,6 +11,12 @@ const HELP = `Usage: keyfence scan [PATH...] [options]
 Finds leaked secrets in folders and files (default: the current folder). Reports never contain a
 secret: only its first characters and a fingerprint.
 
+Sources (default: the files under PATH):
+  --diff BASE..HEAD          the lines each commit in the range added (a pull request)
+  --history                  every commit reachable from any ref; each secret once, at its first commit
+  --since REV                with --history: only commits not reachable from REV
+  --staged                   what is staged for the next commit (for a pre-commit hook)
+
 Options:
   --format text|json|sarif   report format (default: text)
   --output FILE              write the report to FILE instead of stdout

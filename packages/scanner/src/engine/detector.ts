@@ -14,6 +14,11 @@ export interface Fragment {
   startLine?: number;
   /** Characters before the text's first character on its line (a chunk that starts mid-line). */
   startColumn?: number;
+  /**
+   * Real line numbers of the text's lines, for texts stitched from non-adjacent lines (the added
+   * lines of a diff): entry i is the line number of the text's line i + 1.
+   */
+  lineNumbers?: number[];
   /** Extra location fields (commit, layer, archive chain) copied onto every finding. */
   location?: Partial<Location>;
 }
@@ -88,6 +93,7 @@ export class Detector {
     if (matches.length === 0) return [];
     const lines = new LineIndex(text);
     const startLine = fragment.startLine ?? 1;
+    const realLine = (n: number): number => fragment.lineNumbers?.[n - 1] ?? startLine + n - 1;
     const hasInline = INLINE_ALLOW.test(text);
     const findings: Finding[] = [];
     for (const m of matches) {
@@ -99,9 +105,9 @@ export class Detector {
       const location: Location = {
         ...fragment.location,
         path,
-        line: startLine + line - 1,
+        line: realLine(line),
         column: line === 1 ? column + (fragment.startColumn ?? 0) : column,
-        endLine: startLine + lines.position(m.end).line - 1,
+        endLine: realLine(lines.position(m.end).line),
       };
       if (m.decodedFrom.length > 0) location.decodedFrom = m.decodedFrom;
       findings.push({

@@ -1,0 +1,311 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ErrorCode, KeyfenceError } from '@keyfence/core';
+import type { Fragment } from '../engine/detector.js';
+
+/** What part of a repository's history to scan. */
+export type GitRange =
+  /** Every commit in BASE..HEAD (a pull request), each commit's added lines. */
+  | { kind: 'diff'; base: string; head: string }
+  /** Every commit reachable from any ref, or only those not reachable from `since`. */
+  | { kind: 'history'; since?: string }
+  /** What `git commit` would record now (for a pre-commit hook). */
+  | { kind: 'staged' };
+
+export interface GitSourceOptions {
+  /** Paths to leave out (lock files, binaries, allow-listed paths). */
+  skipPath?: (path: string) => boolean;
+  /** Called for each binary patch, which carries no text to scan. */
+  onBinary?: (path: string, commit: string) => void;
+}
+
+/** Added text of one file in one commit is cut into fragments of at most this many characters. */
+const MAX_FRAGMENT_CHARS = 8 * 1024 * 1024;
+const COMMIT_MARK = '\x01';
+const FIELD_SEP = '\x02';
+
+/** Runs git and returns stdout; a failure becomes a KeyfenceError naming the command. */
+export function git(repo: string, args: string[]): string {
+  const r = spawnSync('git', args, { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) {
+    throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot run git: ${r.error.message}`, {
+      hint: 'install git and make sure it is on PATH',
+      cause: r.error,
+    });
+  }
+  if (r.status !== 0) {
+    throw new GitCommandError(args, r.stderr.trim());
+  }
+  return r.stdout;
+}
+
+/** A git command that exited non-zero. */
+export class GitCommandError extends KeyfenceError {
+  readonly stderr: string;
+  constructor(args: string[], stderr: string) {
+    super(ErrorCode.INPUT_UNREADABLE, `git ${args.join(' ')} failed: ${stderr.split('\n')[0] ?? ''}`, {
+      hint: 'check that the path is a git repository and the revisions exist',
+    });
+    this.stderr = stderr;
+  }
+}
+
+function tryGit(repo: string, args: string[]): string | undefined {
+  try {
+    return git(repo, args).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `rev` names a commit present in the repository. */
+export function hasCommit(repo: string, rev: string): boolean {
+  return tryGit(repo, ['cat-file', '-e', `${rev}^{commit}`]) !== undefined;
+}
+
+/** Checks the folder is a git work tree; returns its top level. */
+export function gitTopLevel(dir: string): string {
+  const top = tryGit(dir, ['rev-parse', '--show-toplevel']);
+  if (top === undefined) {
+    throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `${dir} is not inside a git repository`, {
+      hint: 'run the git modes (--diff, --history, --staged) inside a clone, or scan the folder without them',
+    });
+  }
+  return top;
+}
+
+/**
+ * Makes sure BASE..HEAD can be scanned exactly: both commits present and their merge base
+ * reachable. A shallow clone (actions/checkout fetches one commit by default) is deepened from
+ * its remote; if that is impossible the scan stops with the fix, never scanning less than asked.
+ */
+export function ensureRange(repo: string, base: string, head: string, remote = 'origin'): void {
+  const hint =
+    'fetch the history the range needs: with actions/checkout set `fetch-depth: 0`; locally run `git fetch --unshallow`';
+  const fetch = (args: string[]): boolean =>
+    tryGit(repo, ['fetch', '--no-tags', '--quiet', remote, ...args]) !== undefined;
+  for (const rev of [base, head]) {
+    if (!hasCommit(repo, rev) && /^[0-9a-f]{40}$/.test(rev)) fetch([rev]);
+    if (!hasCommit(repo, rev)) {
+      throw new KeyfenceError(
+        ErrorCode.INPUT_NOT_FOUND,
+        `commit ${short(rev)} is not in this clone and could not be fetched`,
+        {
+          hint,
+        },
+      );
+    }
+  }
+  if (rangeIsComplete(repo, base, head)) return;
+  // A shallow clone: deepen step by step, then in full, until the range's history is whole.
+  for (const args of [['--deepen=50'], ['--deepen=500'], ['--unshallow']]) {
+    if (!fetch(args)) break;
+    if (rangeIsComplete(repo, base, head)) return;
+  }
+  throw new KeyfenceError(
+    ErrorCode.INPUT_NOT_FOUND,
+    `this is a shallow clone and the history between ${short(base)} and ${short(head)} is missing`,
+    { hint },
+  );
+}
+
+/**
+ * The range is complete when base and head share a merge base and no commit between them is a
+ * shallow boundary (whose parents are missing, so its diff would be the whole tree).
+ */
+function rangeIsComplete(repo: string, base: string, head: string): boolean {
+  const mergeBase = tryGit(repo, ['merge-base', base, head]);
+  if (mergeBase === undefined) return false;
+  const boundaries = shallowBoundaries(repo);
+  if (boundaries.size === 0) return true;
+  const inRange = tryGit(repo, ['rev-list', `${mergeBase}..${head}`])?.split('\n') ?? [];
+  return !inRange.some((c) => boundaries.has(c));
+}
+
+function shallowBoundaries(repo: string): Set<string> {
+  const file = tryGit(repo, ['rev-parse', '--git-path', 'shallow']);
+  if (!file) return new Set();
+  try {
+    return new Set(readFileSync(resolve(repo, file), 'utf8').split('\n').filter(Boolean));
+  } catch {
+    return new Set(); // no shallow file: a full clone
+  }
+}
+
+function short(rev: string): string {
+  return /^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : rev;
+}
+
+function logArgs(range: GitRange): string[] {
+  const common = ['-p', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--find-renames', '--cc'];
+  const format = `--format=${COMMIT_MARK}%H${FIELD_SEP}%an <%ae>${FIELD_SEP}%aI`;
+  switch (range.kind) {
+    case 'diff':
+      return ['log', '--reverse', '--topo-order', format, ...common, `${range.base}..${range.head}`, '--'];
+    case 'history':
+      return [
+        'log',
+        '--reverse',
+        '--topo-order',
+        format,
+        ...common,
+        '--all',
+        ...(range.since ? [`^${range.since}`] : []),
+        '--',
+      ];
+    case 'staged':
+      return ['diff', '--cached', ...common.filter((a) => a !== '--cc')];
+  }
+}
+
+interface FileState {
+  path: string | undefined;
+  skip: boolean;
+  lines: string[];
+  lineNumbers: number[];
+  chars: number;
+}
+
+/**
+ * Streams the added lines of every commit in a range as fragments (one per commit and file),
+ * with each line's number in that commit's version of the file. Memory stays bounded: git's
+ * output is read line by line and each file's lines are handed on as soon as its diff ends.
+ */
+export async function* gitFragments(
+  repo: string,
+  range: GitRange,
+  options: GitSourceOptions = {},
+): AsyncGenerator<Fragment> {
+  const child = spawn('git', ['-c', 'core.quotePath=false', '-c', 'diff.noprefix=false', ...logArgs(range)], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+
+  let commit = range.kind === 'staged' ? 'staged' : '';
+  let author = '';
+  let file: FileState | undefined;
+  let parents = 1;
+  let newLine = 0;
+  let newLeft = 0;
+  let oldLeft: number[] = [];
+  const pending: Fragment[] = [];
+
+  const flush = (): void => {
+    if (file?.path && !file.skip && file.lines.length > 0) {
+      const location = commit === 'staged' ? {} : { commit, author };
+      pending.push({ text: file.lines.join('\n'), path: file.path, lineNumbers: file.lineNumbers, location });
+    }
+    if (file) {
+      file.lines = [];
+      file.lineNumbers = [];
+      file.chars = 0;
+    }
+  };
+  const inHunk = (): boolean => newLeft > 0 || oldLeft.some((n) => n > 0);
+
+  try {
+    const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (inHunk() && file) {
+        const prefix = line.slice(0, parents);
+        const inResult = !prefix.includes('-');
+        for (let i = 0; i < parents; i++) if (prefix[i] !== '+') oldLeft[i] = (oldLeft[i] ?? 0) - 1;
+        if (inResult) {
+          newLeft--;
+          // A line new to every parent: for a merge, only what the merge itself wrote.
+          if (prefix === '+'.repeat(parents) && !file.skip) {
+            file.lines.push(line.slice(parents));
+            file.lineNumbers.push(newLine);
+            file.chars += line.length;
+            if (file.chars > MAX_FRAGMENT_CHARS) flush();
+          }
+          newLine++;
+        }
+      } else if (line.startsWith(COMMIT_MARK)) {
+        flush();
+        file = undefined;
+        [commit = '', author = ''] = line.slice(1).split(FIELD_SEP);
+      } else if (
+        line.startsWith('diff --git ') ||
+        line.startsWith('diff --cc ') ||
+        line.startsWith('diff --combined ')
+      ) {
+        flush();
+        file = { path: undefined, skip: false, lines: [], lineNumbers: [], chars: 0 };
+        parents = line.startsWith('diff --git ') ? 1 : 2;
+        if (!line.startsWith('diff --git ')) file.path = unquote(line.slice(line.indexOf(' ', 5) + 1));
+      } else if (file && line.startsWith('+++ ')) {
+        const name = unquote(line.slice(4).replace(/\t$/, ''));
+        if (name === '/dev/null') file.skip = true;
+        else file.path = name.startsWith('b/') ? name.slice(2) : name;
+        if (file.path && options.skipPath?.(file.path)) file.skip = true;
+      } else if (file && line.startsWith('@@')) {
+        const at = /^(@+) (.*?) @+/.exec(line);
+        if (at) {
+          parents = at[1]!.length - 1;
+          const ranges = at[2]!.split(' ');
+          const plus = ranges[ranges.length - 1]!;
+          const [start, count] = plus.slice(1).split(',');
+          newLine = Number(start);
+          newLeft = count === undefined ? 1 : Number(count);
+          // A zero-length new side: git gives the line before the gap.
+          if (newLeft === 0) newLine++;
+          oldLeft = ranges.slice(0, -1).map((r) => {
+            const c = r.split(',')[1];
+            return c === undefined ? 1 : Number(c);
+          });
+        }
+      } else if (file && (line.startsWith('Binary files ') || line.startsWith('GIT binary patch'))) {
+        file.skip = true;
+        const m = / and (?:b\/)?(.*) differ$/.exec(line);
+        options.onBinary?.(m?.[1] ?? file.path ?? '?', commit);
+      } else if (file && /^(?:new file mode|index [0-9a-f]+\.\.[0-9a-f]+) 160000/.test(line)) {
+        file.skip = true; // a submodule pointer, not content
+      } else if (file && line.startsWith('rename to ')) {
+        file.path = unquote(line.slice('rename to '.length));
+      }
+      while (pending.length > 0) yield pending.shift()!;
+    }
+    flush();
+    while (pending.length > 0) yield pending.shift()!;
+    const code = await exited;
+    if (code !== 0) throw new GitCommandError(logArgs(range), stderr.trim());
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+}
+
+/** Undoes git's C-style quoting of unusual path names. */
+export function unquote(name: string): string {
+  if (!name.startsWith('"') || !name.endsWith('"')) return name;
+  const bytes: number[] = [];
+  const body = name.slice(1, -1);
+  const simple: Record<string, number> = { n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 };
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== '\\') {
+      bytes.push(...Buffer.from(ch, 'utf8'));
+      continue;
+    }
+    const next = body[i + 1]!;
+    if (/[0-7]/.test(next)) {
+      bytes.push(Number.parseInt(body.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else {
+      bytes.push(simple[next] ?? next.charCodeAt(0));
+      i += 1;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
