@@ -41,7 +41,7 @@ export interface ScanResult {
 }
 
 /** Below this much input, starting worker threads costs more than it saves. */
-const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
+const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 const BATCH_BYTES = 2 * 1024 * 1024;
 const BATCH_FILES = 256;
 
@@ -54,7 +54,7 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
     .filter((a) => a.paths && !a.regexes && !a.stopwords)
     .flatMap((a) => a.paths!);
   const exclude = pathOnly.length > 0 ? picomatch(pathOnly, { dot: true }) : undefined;
-  const listed = await listFiles(options.paths, {
+  const listed = listFiles(options.paths, {
     skipLockfiles: config.skipLockfiles,
     skipBinaries: !scanBinaries,
     respectGitignore: config.respectGitignore,
@@ -70,7 +70,7 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
   const results =
     workers > 0
       ? await scanInWorkers(files, options.config, scanBinaries, workers)
-      : await scanHere(files, config, scanBinaries);
+      : scanHere(files, config, scanBinaries);
 
   const findings: Finding[] = [];
   const problems = [...listed.problems];
@@ -102,15 +102,9 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
   };
 }
 
-async function scanHere(
-  files: FileEntry[],
-  config: ScanConfig,
-  scanBinaries: boolean,
-): Promise<FileResult[]> {
+function scanHere(files: FileEntry[], config: ScanConfig, scanBinaries: boolean): FileResult[] {
   const detector = createDetector(config);
-  const results: FileResult[] = [];
-  for (const f of files) results.push(await scanFile(detector, f, scanBinaries));
-  return results;
+  return files.map((f) => scanFile(detector, f, scanBinaries));
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -123,6 +117,11 @@ function canUseWorkers(): boolean {
   return workerUrl.protocol === 'file:' && existsSync(fileURLToPath(workerUrl));
 }
 
+/**
+ * Scans on worker threads and on this thread together: this thread starts at once while the
+ * workers boot (each compiles the rules and warms its JIT), and every thread takes the next
+ * batch when it is free, so one large file never leaves the others idle.
+ */
 async function scanInWorkers(
   files: FileEntry[],
   config: ScanConfig,
@@ -151,30 +150,32 @@ async function scanInWorkers(
     () => new Worker(fileURLToPath(workerUrl), { workerData: { config, scanBinaries } }),
   );
   try {
-    await Promise.all(
-      pool.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            const send = () => {
-              if (next >= batches.length) {
-                resolve();
-                return;
-              }
-              const id = next++;
-              worker.postMessage({ id, files: batches[id]! } satisfies WorkerTask);
-            };
-            worker.on('message', (reply: WorkerReply) => {
-              results.push(...reply.results);
-              send();
-            });
-            worker.on('error', reject);
-            worker.on('exit', (code) => {
-              if (code !== 0) reject(new Error(`scan worker stopped with exit code ${code}`));
-            });
-            send();
-          }),
-      ),
+    const workersDone = pool.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          // A worker says it is ready (or returns a batch) and is then given the next batch.
+          worker.on('message', (reply: WorkerReply | 'ready') => {
+            if (reply !== 'ready') results.push(...reply.results);
+            if (next >= batches.length) {
+              resolve();
+              return;
+            }
+            const id = next++;
+            worker.postMessage({ id, files: batches[id]! } satisfies WorkerTask);
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => {
+            if (code !== 0) reject(new Error(`scan worker stopped with exit code ${code}`));
+          });
+        }),
     );
+    const detector = createDetector(config);
+    while (next < batches.length) {
+      for (const f of batches[next++]!) results.push(scanFile(detector, f, scanBinaries));
+      // Let the workers' messages in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(workersDone);
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }

@@ -18,8 +18,9 @@ export interface WorkerReply {
 
 const { config, scanBinaries } = workerData as { config: ScanConfig; scanBinaries: boolean };
 const detector = createDetector(config);
-parentPort!.on('message', async (task: WorkerTask) => {
+parentPort!.on('message', (task: WorkerTask) => {
   const results: FileResult[] = [];
-  for (const file of task.files) results.push(await scanFile(detector, file, scanBinaries));
+  for (const file of task.files) results.push(scanFile(detector, file, scanBinaries));
   parentPort!.postMessage({ id: task.id, results } satisfies WorkerReply);
 });
+parentPort!.postMessage('ready');

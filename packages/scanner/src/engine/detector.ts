@@ -38,10 +38,6 @@ export interface DetectorOptions {
   allowlist?: AllowEntry[];
 }
 
-/** Bytes around a keyword hit that a rule's regex may look at. */
-const WINDOW_BEFORE = 256;
-const WINDOW_AFTER = 2048;
-const MULTILINE_AFTER = 32 * 1024;
 /** Longest value the generic noise checks apply to. */
 const GENERIC_NOISE_MAX = 100;
 const CONFIDENCE_RANK = { high: 3, medium: 2, low: 1 } as const;
@@ -172,24 +168,21 @@ export class Detector {
   /** Per rule, the merged [start, end) windows around its keywords' hits. */
   #windows(text: string): Map<CompiledRule, number[]> {
     const byRule = new Map<CompiledRule, number[]>();
+    // Hits arrive in ascending order, so the current line's bounds are found once per line, not
+    // once per hit: a minified file is one long line with thousands of hits on it.
+    let lineStart = 0;
+    let lineEnd = -1;
     this.#matcher.scan(text, (kwId, end) => {
-      let lineStart = -1;
-      let lineEnd = -1;
+      if (end > lineEnd) {
+        lineStart = text.lastIndexOf('\n', end - 1) + 1;
+        const nl = text.indexOf('\n', end);
+        lineEnd = nl < 0 ? text.length : nl;
+      }
       for (const rule of this.#rulesByKeyword[kwId]!) {
-        let start: number;
-        let stop: number;
-        if (rule.multiline) {
-          start = Math.max(0, end - WINDOW_BEFORE);
-          stop = Math.min(text.length, end + MULTILINE_AFTER);
-        } else {
-          if (lineStart < 0) {
-            lineStart = Math.max(text.lastIndexOf('\n', end - 1) + 1, end - WINDOW_BEFORE);
-            const nl = text.indexOf('\n', end);
-            lineEnd = Math.min(nl < 0 ? text.length : nl, end + WINDOW_AFTER);
-          }
-          start = lineStart;
-          stop = lineEnd;
-        }
+        const start = rule.multiline
+          ? Math.max(0, end - rule.windowBefore)
+          : Math.max(lineStart, end - rule.windowBefore);
+        const stop = Math.min(rule.multiline ? text.length : lineEnd, end + rule.windowAfter);
         const ws = byRule.get(rule);
         if (ws === undefined) byRule.set(rule, [start, stop]);
         else if (start <= ws[ws.length - 1]!) ws[ws.length - 1] = Math.max(ws[ws.length - 1]!, stop);
@@ -218,9 +211,12 @@ export class Detector {
 }
 
 function lineAround(text: string, start: number, end: number): string {
-  const s = text.lastIndexOf('\n', start - 1) + 1;
-  const e = text.indexOf('\n', end);
-  return text.slice(Math.max(s, start - 512), Math.min(e < 0 ? text.length : e, end + 512));
+  // Bounded both ways: on a minified single-line file the whole line could be megabytes.
+  let s = start;
+  while (s > 0 && start - s < 512 && text.charCodeAt(s - 1) !== 10) s--;
+  let e = end;
+  while (e < text.length && e - end < 512 && text.charCodeAt(e) !== 10) e++;
+  return text.slice(s, e);
 }
 
 function isAllowed(entries: AllowEntry[], secret: string, match: string, line: string): boolean {

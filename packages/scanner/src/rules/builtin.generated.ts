@@ -2045,6 +2045,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
    "passwd",
    "pwd"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "(?:[pP][aA][sS][sS][wW][oO][rR][dD]|[pP][aA][sS][sS][wW][dD]|[pP][wW][dD])(?![\\w.-]{0,24}(?:[hH][aA][sS][hH]|[dD][iI][gG][eE][sS][tT]|[sS][aA][lL][tT]|[pP][oO][lL][iI][cC]|[lL][eE][nN][gG][tT][hH]|_[lL][eE][nN]|[fF][iI][eE][lL][dD]|[fF][iI][lL][eE]|[pP][aA][tT][hH]|[uU][rR][lL]|[uU][rR][iI]|_[mM][iI][nN]|_[mM][aA][xX]|[mM][iI][nN][lL][eE][nN]|[mM][aA][xX][lL][eE][nN]|[mM][iI][nN][iI][mM][uU][mM]|[mM][aA][xX][iI][mM][uU][mM]|[rR][eE][gG][eE][xX]|[pP][aA][tT][tT][eE][rR][nN]|[rR][eE][sS][eE][tT]|[eE][xX][pP][iI][rR]|[hH][iI][nN][tT]|[pP][rR][oO][mM][pP][tT]|[lL][aA][bB][eE][lL]|[cC][oO][nN][fF][iI][rR][mM]|[vV][aA][lL][iI][dD][aA][tT]|[sS][tT][rR][eE][nN][gG][tT][hH]|[rR][uU][lL][eE]|[cC][hH][aA][nN][gG][eE]|[fF][oO][rR][gG][oO][tT]|[iI][nN][pP][uU][tT]|[pP][lL][aA][cC][eE][hH][oO][lL][dD][eE][rR]|[tT][yY][pP][eE]|[rR][eE][qQ][uU][iI][rR][eE][dD]|[eE][nN][aA][bB][lL][eE][dD]|[fF][oO][rR][mM][aA][tT]|[eE][nN][cC][oO][dD][eE][rR]|[qQ][uU][eE][sS][tT][iI][oO][nN]|[gG][eE][nN][eE][rR][aA][tT][oO][rR]|[mM][aA][nN][aA][gG][eE][rR]|[sS][tT][rR][aA][tT][eE][gG][yY]|[hH][eE][aA][dD][eE][rR]|[pP][aA][rR][aA][mM]|[eE][nN][vV]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{7,127})(?=['\"`\\s,;&<]|$)",
   "entropy": 3,
   "confidence": "medium",
@@ -2113,6 +2117,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
   "keywords": [
    "secret"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "(?:[sS][eE][cC][rR][eE][tT])(?![\\w.-]{0,24}(?:[nN][aA][mM][eE]|_[iI][dD]|[iI][dD]\\b|[aA][rR][nN]|[rR][eE][fF]|[pP][aA][tT][hH]|[fF][iI][lL][eE]|[mM][aA][nN][aA][gG][eE][rR]|[vV][eE][rR][sS][iI][oO][nN]|[pP][rR][oO][vV][iI][dD][eE][rR]|[sS][tT][oO][rR][eE]|[tT][yY][pP][eE]|[mM][oO][uU][nN][tT]|[eE][nN][gG][iI][nN][eE]|[bB][aA][cC][kK][eE][nN][dD]|[uU][rR][lL]|[uU][rR][iI]|[kK][iI][nN][dD]|[hH][aA][sS][hH]|[lL][eE][nN][gG][tT][hH]|_[lL][eE][nN]|[rR][oO][tT][aA][tT][iI][oO][nN]|[tT][tT][lL]|[cC][oO][uU][nN][tT]|[pP][oO][lL][iI][cC]|[eE][nN][vV]|[aA][nN][nN][oO][tT][aA][tT][iI][oO][nN]|[lL][aA][bB][eE][lL]|[sS][eE][lL][eE][cC][tT][oO][rR]|[vV][oO][lL][uU][mM][eE]|[cC][lL][aA][sS][sS]|[tT][eE][mM][pP][lL][aA][tT][eE]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{11,255})(?=['\"`\\s,;&<]|$)",
   "entropy": 3.3,
   "confidence": "medium",
@@ -2183,6 +2191,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
    "api-key",
    "api.key"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "(?:[aA][pP][iI][_.-]?[kK][eE][yY])(?![\\w.-]{0,24}(?:[nN][aA][mM][eE]|_[iI][dD]|[iI][dD]\\b|[hH][eE][aA][dD][eE][rR]|[pP][aA][rR][aA][mM]|[eE][nN][vV]|[fF][iI][lL][eE]|[pP][aA][tT][hH]|[uU][rR][lL]|[pP][rR][eE][fF][iI][xX]|[lL][eE][nN][gG][tT][hH]|[fF][iI][eE][lL][dD]|[lL][oO][cC][aA][tT][iI][oO][nN]|[rR][eE][qQ][uU][iI][rR][eE][dD]|[eE][nN][aA][bB][lL][eE][dD]|[tT][yY][pP][eE]|[qQ][uU][eE][rR][yY]|[hH][aA][sS][hH]|[sS][eE][cC][rR][eE][tT]|[vV][eE][rR][sS][iI][oO][nN]|[sS][oO][uU][rR][cC][eE]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{15,255})(?=['\"`\\s,;&<]|$)",
   "entropy": 3.5,
   "confidence": "medium",
@@ -2261,6 +2273,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
    "bearer_token",
    "bearertoken"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "(?:(?:[aA][cC][cC][eE][sS][sS]|[aA][uU][tT][hH]|[rR][eE][fF][rR][eE][sS][hH]|[bB][eE][aA][rR][eE][rR])[_.-]?[tT][oO][kK][eE][nN])(?![\\w.-]{0,24}(?:[uU][rR][lL]|[uU][rR][iI]|[eE][nN][dD][pP][oO][iI][nN][tT]|[pP][aA][tT][hH]|[eE][xX][pP][iI][rR]|[tT][tT][lL]|[lL][iI][fF][eE][tT][iI][mM][eE]|[tT][yY][pP][eE]|[hH][eE][aA][dD][eE][rR]|[nN][aA][mM][eE]|_[iI][dD]|[iI][dD]\\b|[cC][oO][oO][kK][iI][eE]|[vV][aA][lL][iI][dD][iI][tT][yY]|[dD][uU][rR][aA][tT][iI][oO][nN]|[lL][eE][nN][gG][tT][hH]|[tT][iI][mM][eE][oO][uU][tT]|[fF][iI][lL][eE]|[pP][aA][rR][aA][mM]|[eE][nN][vV]|[hH][aA][sS][hH]|[fF][oO][rR][mM][aA][tT]|[pP][rR][eE][fF][iI][xX]|[sS][eE][cC][rR][eE][tT]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{15,4095})(?=['\"`\\s,;&<]|$)",
   "entropy": 3.5,
   "confidence": "medium",
@@ -2337,6 +2353,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
    "appsecret",
    "app-secret"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "(?:(?:[cC][lL][iI][eE][nN][tT]|[cC][oO][nN][sS][uU][mM][eE][rR]|[aA][pP][pP])[_.-]?[sS][eE][cC][rR][eE][tT])(?![\\w.-]{0,24}(?:[nN][aA][mM][eE]|_[iI][dD]|[iI][dD]\\b|[pP][aA][tT][hH]|[fF][iI][lL][eE]|[eE][nN][vV]|[uU][rR][lL]|[uU][rR][iI]|[eE][xX][pP][iI][rR]|[hH][aA][sS][hH]|[rR][eE][fF]|[mM][aA][nN][aA][gG][eE][rR]|[lL][eE][nN][gG][tT][hH]|[tT][yY][pP][eE]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([^\\s'\"`,;(){}\\[\\]<>&|\\\\$%*#@!][^\\s'\"`,;(){}\\[\\]<>&|\\\\]{15,511})(?=['\"`\\s,;&<]|$)",
   "entropy": 3.5,
   "confidence": "medium",
@@ -2407,6 +2427,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
    "privatekey",
    "private-key"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "(?:[pP][rR][iI][vV][aA][tT][eE][_.-]?[kK][eE][yY])(?![\\w.-]{0,24}(?:_?[iI][dD]\\b|[pP][aA][tT][hH]|[fF][iI][lL][eE]|[nN][aA][mM][eE]|[pP][aA][sS][sS]|[lL][oO][cC][aA][tT][iI][oO][nN]|[dD][iI][rR]|[tT][yY][pP][eE]|[fF][oO][rR][mM][aA][tT]|[sS][iI][zZ][eE]|[lL][eE][nN][gG][tT][hH]|[aA][lL][gG][oO][rR][iI][tT][hH][mM]|[aA][lL][gG]\\b|[rR][eE][fF]|[uU][rR][lL]|[uU][rR][iI]|[eE][nN][vV]|[sS][eE][cC][rR][eE][tT]|[sS][tT][oO][rR][eE]))[\\w.-]{0,24}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?([A-Za-z0-9+/_][A-Za-z0-9+/=_.-]{31,4095})(?=['\"`\\s,;&<]|$)",
   "entropy": 3.5,
   "confidence": "medium",
@@ -2483,6 +2507,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
    "api-key",
    "token"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "<(?![\\w.:-]{0,40}(?:[hH][aA][sS][hH]|[nN][aA][mM][eE]|[tT][yY][pP][eE]|[fF][iI][lL][eE]|[pP][aA][tT][hH]|[uU][rR][lL]|[uU][rR][iI]|[eE][xX][pP][iI][rR]|[lL][eE][nN][gG][tT][hH]|[iI][dD]\\b|[pP][oO][lL][iI][cC]|[rR][eE][sS][eE][tT]|[rR][eE][fF]|[tT][tT][lL]|[lL][iI][fF][eE][tT][iI][mM][eE]|[eE][nN][dD][pP][oO][iI][nN][tT]))[\\w.:-]{0,40}(?:[pP][aA][sS][sS][wW][oO][rR][dD]|[pP][aA][sS][sS][wW][dD]|[pP][wW][dD]|[sS][eE][cC][rR][eE][tT]|[aA][pP][iI][_-]?[kK][eE][yY]|[tT][oO][kK][eE][nN])[\\w.:-]{0,20}>\\s{0,4}([^<>\\s${%#@][^<>\\s]{7,255})\\s{0,4}</",
   "entropy": 3.3,
   "confidence": "medium",
@@ -2559,6 +2587,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
    "api.key",
    "token"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "\\b[kK][eE][yY]\\s{0,2}=\\s{0,2}[\"'][\\w.:-]{0,40}(?:[pP][aA][sS][sS][wW][oO][rR][dD]|[pP][aA][sS][sS][wW][dD]|[pP][wW][dD]|[sS][eE][cC][rR][eE][tT]|[aA][pP][iI][_.-]?[kK][eE][yY]|[tT][oO][kK][eE][nN])[\\w.:-]{0,20}[\"']\\s{1,8}[vV][aA][lL][uU][eE]\\s{0,2}=\\s{0,2}[\"']([^\"'\\s<>${%#@][^\"'\\s<>]{7,255})[\"']",
   "entropy": 3.3,
   "confidence": "medium",
@@ -2634,6 +2666,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
    "credential",
    "auth"
   ],
+  "window": {
+   "before": 128,
+   "after": 640
+  },
   "regex": "(?:^|[^\\w.-])(?![\\w.-]{0,70}(?:[pP][uU][bB][lL][iI][cC]|[pP][uU][bB][lL][iI][sS][hH][aA][bB][lL][eE]|[pP][uU][bB][kK][eE][yY]|[pP][uU][bB]_[kK][eE][yY]|[sS][iI][tT][eE][kK][eE][yY]|[sS][iI][tT][eE]_[kK][eE][yY]|[kK][eE][yY][bB][oO][aA][rR][dD]|[kK][eE][yY][wW][oO][rR][dD]|[kK][eE][yY][cC][oO][dD][eE]|[kK][eE][yY][sS][tT][rR][oO][kK][eE]|[kK][eE][yY][fF][rR][aA][mM][eE]|[kK][eE][yY][cC][hH][aA][iI][nN]|[kK][eE][yY][mM][aA][pP]|[kK][eE][yY][pP][rR][eE][sS][sS]|[kK][eE][yY][dD][oO][wW][nN]|[kK][eE][yY][uU][pP]|[kK][eE][yY][sS][pP][aA][cC][eE]|[kK][eE][yY][sS][eE][tT]|[mM][oO][nN][kK][eE][yY]|[tT][uU][rR][kK][eE][yY]|[hH][oO][cC][kK][eE][yY]|[dD][oO][nN][kK][eE][yY]|[jJ][oO][cC][kK][eE][yY]|[aA][uU][tT][hH][oO][rR]|[tT][oO][kK][eE][nN][iI][zZ]|[iI][dD][eE][mM][pP][oO][tT]|[nN][aA][mM][eE]|[tT][yY][pP][eE]|[uU][rR][lL]|[uU][rR][iI]|[pP][aA][tT][hH]|[fF][iI][lL][eE]|[dD][iI][rR]|[hH][aA][sS][hH]|[cC][hH][eE][cC][kK][sS][uU][mM]|[dD][iI][gG][eE][sS][tT]|[iI][nN][tT][eE][gG][rR][iI][tT][yY]|[fF][iI][nN][gG][eE][rR][pP][rR][iI][nN][tT]|[cC][oO][uU][nN][tT]|[sS][iI][zZ][eE]|[lL][eE][nN][gG][tT][hH]|[tT][tT][lL]|[eE][xX][pP][iI][rR]|[tT][iI][mM][eE][oO][uU][tT]|[vV][eE][rR][sS][iI][oO][nN]|[fF][oO][rR][mM][aA][tT]|[pP][rR][eE][fF][iI][xX]|[fF][iI][eE][lL][dD]|[hH][eE][aA][dD][eE][rR]|[pP][aA][rR][aA][mM]|[eE][nN][aA][bB][lL][eE][dD]|[rR][eE][qQ][uU][iI][rR][eE][dD]|[aA][lL][gG][oO][rR][iI][tT][hH][mM]|[cC][aA][cC][hH][eE]|[sS][oO][rR][tT]|[pP][rR][iI][mM][aA][rR][yY]|[fF][oO][rR][eE][iI][gG][nN]|[pP][aA][rR][tT][iI][tT][iI][oO][nN]|[iI][nN][dD][eE][xX]|[lL][aA][bB][eE][lL]|[cC][oO][lL][oO][uU]?[rR]|[eE][xX][pP][oO][rR][tT][sS]|[dD][eE][tT][aA][iI][lL]|_[iI][dD]\\b|[iI][dD]\\b))[\\w.-]{0,40}?(?:[kK][eE][yY]|[sS][eE][cC][rR][eE][tT]|[tT][oO][kK][eE][nN]|[pP][aA][sS][sS][wW]|[pP][wW][dD]|[cC][rR][eE][dD][eE][nN][tT][iI][aA][lL]|[aA][uU][tT][hH])[\\w.-]{0,30}['\"]?\\]?\\s{0,4}(?::=|=>|=|:)\\s{0,4}['\"`]?(?=[A-Za-z+/=_.~-]{0,255}[0-9])(?=[0-9+/=_.~-]{0,255}[A-Za-z])([A-Za-z0-9+/=_.~-]{16,256})(?=['\"`\\s,;&<]|$)",
   "entropy": 3.5,
   "confidence": "low",
@@ -3184,6 +3220,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
   "keywords": [
    "://"
   ],
+  "window": {
+   "before": 40,
+   "after": 700
+  },
   "regex": "(?:^|[^A-Za-z0-9+.-])(?!(?:https?|postgres(?:ql)?|mysql(?:2|x|)|mariadb|mongodb|rediss?|amqps?|mssql|sqlserver|s?ftps?|ldaps?|smtps?|jdbc)[+:])[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\\s:/?#@'\"]{0,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
   "flags": "i",
   "confidence": "medium",
@@ -3217,6 +3257,10 @@ export const BUILTIN_RULES: RuleSpec[] = [
   "keywords": [
    "http"
   ],
+  "window": {
+   "before": 8,
+   "after": 700
+  },
   "regex": "\\bhttps?://[^\\s:/?#@'\"]{1,128}:([^\\s@/?#'\"]{3,256})@(?![\\w.-]{0,200}?\\bexample\\.(?:com|org|net)\\b)[A-Za-z0-9.\\[\\]:_-]{1,253}",
   "flags": "i",
   "confidence": "high",

@@ -10,6 +10,11 @@ export interface RuleProblem {
   message: string;
 }
 
+/** Default characters around a keyword hit that a rule's regex may look at. */
+export const WINDOW_BEFORE = 256;
+export const WINDOW_AFTER = 2048;
+export const MULTILINE_AFTER = 32 * 1024;
+
 const ID_PATTERN = /^[a-z0-9]+(?:[-.][a-z0-9]+)*$/;
 const ALLOWED_FLAGS = /^[imsu]*$/;
 
@@ -53,6 +58,14 @@ export function validateRuleSpec(spec: unknown, source: string): RuleProblem[] {
   }
   if (r.entropy !== undefined && (typeof r.entropy !== 'number' || r.entropy < 0 || r.entropy > 8)) {
     add('entropy', 'entropy must be a number of bits per character between 0 and 8');
+  }
+  if (r.window !== undefined) {
+    const w = r.window as Record<string, unknown>;
+    const ok = (v: unknown) =>
+      v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65536);
+    if (typeof w !== 'object' || w === null || !ok(w.before) || !ok(w.after)) {
+      add('window', 'window must be { before, after } with character counts from 0 to 65536');
+    }
   }
   if (r.secretGroup !== undefined && (!Number.isInteger(r.secretGroup) || (r.secretGroup as number) < 0)) {
     add('secretGroup', 'secretGroup must be a capture group number');
@@ -105,6 +118,8 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     secretGroup: spec.secretGroup ?? (groups > 0 ? 1 : undefined),
     entropy: spec.entropy,
     multiline: spec.multiline ?? false,
+    windowBefore: spec.window?.before ?? WINDOW_BEFORE,
+    windowAfter: spec.window?.after ?? (spec.multiline ? MULTILINE_AFTER : WINDOW_AFTER),
     confidence: spec.confidence ?? 'high',
     tags: spec.tags ?? [],
     allowRegexes: (spec.allowlist?.regexes ?? []).map((r) => new RegExp(r)),

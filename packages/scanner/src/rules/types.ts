@@ -19,6 +19,8 @@ export interface RuleSpec {
   secretGroup?: number;
   entropy?: number;
   multiline?: boolean;
+  /** Characters before and after a keyword hit that the regex may look at (default 256 / 2048). */
+  window?: { before?: number; after?: number };
   confidence?: Confidence;
   tags?: string[];
   allowlist?: RuleAllowlist;
@@ -34,6 +36,8 @@ export interface CompiledRule {
   secretGroup: number | undefined;
   entropy: number | undefined;
   multiline: boolean;
+  windowBefore: number;
+  windowAfter: number;
   confidence: Confidence;
   tags: string[];
   allowRegexes: RegExp[];

@@ -1,5 +1,12 @@
-import { type Dirent, existsSync } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import {
+  type Dirent,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import ignore, { type Ignore } from 'ignore';
@@ -66,11 +73,15 @@ export function looksBinary(buf: Uint8Array): boolean {
   return buf.subarray(0, 8192).includes(0);
 }
 
-/** Collects the files under the given roots, reporting (not throwing on) unreadable ones. */
-export async function listFiles(
+/**
+ * Collects the files under the given roots, reporting (not throwing on) unreadable ones.
+ * Synchronous: listing is thousands of tiny system calls, where a thread-pool round trip each
+ * costs more than the call itself.
+ */
+export function listFiles(
   roots: string[],
   options: WalkOptions,
-): Promise<{ files: FileEntry[]; problems: ScanProblem[]; skipped: number }> {
+): { files: FileEntry[]; problems: ScanProblem[]; skipped: number } {
   const files: FileEntry[] = [];
   const problems: ScanProblem[] = [];
   let skipped = 0;
@@ -81,9 +92,9 @@ export async function listFiles(
 
   for (const root of roots) {
     const rootAbs = resolve(root);
-    let st: Awaited<ReturnType<typeof stat>>;
+    let st: Stats;
     try {
-      st = await stat(rootAbs);
+      st = statSync(rootAbs);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -100,10 +111,10 @@ export async function listFiles(
       continue;
     }
     const gitignore = options.respectGitignore && insideGitWorkTree(rootAbs);
-    const walk = async (dirAbs: string, ignores: { base: string; ig: Ignore }[]): Promise<void> => {
+    const walk = (dirAbs: string, ignores: { base: string; ig: Ignore }[]): void => {
       let real: string;
       try {
-        real = await realpath(dirAbs);
+        real = realpathSync(dirAbs);
       } catch {
         problems.push({
           kind: 'unreadable',
@@ -116,7 +127,7 @@ export async function listFiles(
       seenDirs.add(real);
       let entries: Dirent[];
       try {
-        entries = await readdir(dirAbs, { withFileTypes: true });
+        entries = readdirSync(dirAbs, { withFileTypes: true });
       } catch (e) {
         problems.push({
           kind: 'unreadable',
@@ -128,7 +139,7 @@ export async function listFiles(
       let scoped = ignores;
       if (gitignore && entries.some((e) => e.name === '.gitignore')) {
         try {
-          const ig = ignore().add(await readFile(join(dirAbs, '.gitignore'), 'utf8'));
+          const ig = ignore().add(readFileSync(join(dirAbs, '.gitignore'), 'utf8'));
           scoped = [...ignores, { base: dirAbs, ig }];
         } catch {
           // An unreadable .gitignore ignores nothing.
@@ -144,7 +155,7 @@ export async function listFiles(
         let size = 0;
         if (ent.isSymbolicLink()) {
           try {
-            const t = await stat(abs);
+            const t = statSync(abs);
             isDir = t.isDirectory();
             isFile = t.isFile();
             size = t.size;
@@ -157,7 +168,7 @@ export async function listFiles(
           continue;
         if (options.exclude?.(rel)) continue;
         if (isDir) {
-          await walk(abs, scoped);
+          walk(abs, scoped);
         } else if (isFile) {
           if (skipByName(ent.name)) {
             skipped++;
@@ -165,7 +176,7 @@ export async function listFiles(
           }
           if (size === 0) {
             try {
-              size = (await stat(abs)).size;
+              size = statSync(abs).size;
             } catch (e) {
               problems.push({
                 kind: 'unreadable',
@@ -179,7 +190,7 @@ export async function listFiles(
         }
       }
     };
-    await walk(rootAbs, []);
+    walk(rootAbs, []);
   }
   return { files, problems, skipped };
 }
