@@ -6,12 +6,14 @@
 // Python packages, `npm install --prefix` for npm packages. Nothing here is committed.
 //
 // Every tool entry has:
+//   bin()                     -> path of the executable
 //   install()                 -> { ok, cached, seconds, reason }
 //   version()                 -> string
 //   filesArgs(target, out)    -> { cmd, args, cwd?, stdoutToOut? } for a plain-folder scan
 //   run(target, out, opts)    -> timed run (see exec.mjs); opts.spec overrides filesArgs
 //   parse(out, root)          -> [{ file, line }] with file relative to root, '/'-separated
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -94,6 +96,7 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
   const keyfenceBin = join(repoRoot, 'packages', 'cli', 'bin', 'keyfence.js');
   const keyfence = makeTool({
     name: 'keyfence',
+    bin: () => keyfenceBin,
     okCodes: [0, 1],
     async install() {
       if (!existsSync(keyfenceBin)) {
@@ -102,12 +105,16 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
           reason: 'CLI not built: packages/cli/bin/keyfence.js is missing (run `npm run build`)',
         };
       }
-      const probe = capture(process.execPath, [keyfenceBin, '--version'], { withStderr: true });
-      if (probe === null) {
-        const r = capture('sh', ['-c', `"${process.execPath}" "${keyfenceBin}" --version 2>&1 | tail -n 1`]);
+      const probe = spawnSync(process.execPath, [keyfenceBin, '--version'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      if (probe.error || probe.status !== 0) {
+        const lines = `${probe.stderr ?? ''}\n${probe.stdout ?? ''}`.split('\n').map((l) => l.trim());
+        const why = lines.find((l) => /error/i.test(l)) ?? lines.filter(Boolean).pop() ?? 'no output';
         return {
           ok: false,
-          reason: `CLI does not start (\`keyfence --version\` failed: ${r || 'no output'})`,
+          reason: `CLI does not start (\`keyfence --version\` failed: ${why}); run \`npm run build\``,
         };
       }
       return { ok: true, cached: true };
@@ -144,6 +151,7 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
   const gitleaksBin = join(binDir, 'gitleaks');
   const gitleaks = makeTool({
     name: 'gitleaks',
+    bin: () => gitleaksBin,
     okCodes: [0, 1],
     async install({ allowInstall = true } = {}) {
       if (existsSync(gitleaksBin)) return { ok: true, cached: true };
@@ -206,6 +214,7 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
   const trufflehogPinned = process.env.KEYFENCE_BENCH_TRUFFLEHOG_VERSION ?? 'v3.90.0';
   const trufflehog = makeTool({
     name: 'trufflehog',
+    bin: () => trufflehogBin,
     okCodes: [0, 183],
     async install({ allowInstall = true } = {}) {
       if (existsSync(trufflehogBin)) return { ok: true, cached: true };
@@ -286,7 +295,8 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
         } catch {
           continue;
         }
-        const fsMeta = rec.SourceMetadata?.Data?.Filesystem;
+        const data = rec.SourceMetadata?.Data ?? {};
+        const fsMeta = data.Filesystem ?? data.Git;
         if (!fsMeta) continue;
         findings.push({ file: relToRoot(fsMeta.file, root), line: fsMeta.line ?? 0 });
       }
@@ -330,6 +340,7 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
   };
   const kingfisher = makeTool({
     name: 'kingfisher',
+    bin: kingfisherBin,
     okCodes: [0, 200, 205],
     async install({ allowInstall = true } = {}) {
       if (kingfisherBin()) return { ok: true, cached: true };
@@ -380,6 +391,7 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
   const dsBin = join(dsVenv, 'bin', 'detect-secrets');
   const detectSecrets = makeTool({
     name: 'detect-secrets',
+    bin: () => dsBin,
     okCodes: [0],
     async install({ allowInstall = true } = {}) {
       if (existsSync(dsBin)) return { ok: true, cached: true };
@@ -419,6 +431,7 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
   const slMajor = () => Number.parseInt(capture(slBin, ['--version'], { cwd: slDir }) ?? '0', 10) || 0;
   const secretlint = makeTool({
     name: 'secretlint',
+    bin: () => slBin,
     okCodes: [0, 1],
     async install({ allowInstall = true } = {}) {
       const writeRc = () =>

@@ -6,13 +6,23 @@
 // real code with generated secrets planted in it, runs keyfence and each available peer
 // over the same input one after another, and prints a markdown table.
 //
-// A benchmark case is { name, title, prepare(ctx), tools: { toolName -> (tool, target, out) => spec } }.
+// A benchmark case is { name, title, prepare(ctx), tools: { toolName -> entry } } where an
+// entry is `(tool, target, out) => spec` ({ cmd, args, cwd?, stdoutToOut? }) or
+// `{ spec, parse }` when the tool's report differs from its plain-folder one.
 // Only the plain-folder case ("files") exists today; a git-history case or a container
-// image case is another entry in CASES with its own prepare() and per-tool arguments.
+// image case is another entry in CASES, e.g.
+//   history: {
+//     name: 'history', title: 'Git history scan',
+//     prepare: (ctx) => ({ target: repoDir, root: repoDir, bytes, files, planted, plantedPrefix,
+//                          warmTarget: smallRepoDir, describe }),
+//     tools: { gitleaks: (t, repo, out) => ({ cmd: t.bin(), args: ['git', repo, '--report-format', 'json',
+//                                            '--report-path', out, '--exit-code', '0'] }), ... },
+//   }
+// and gets its own `<!-- bench:history:start -->` section in docs/benchmarks.md.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCorpus, PLANTED_DIR, sumBytes, warmCorpus } from './corpus.mjs';
 import { hasTimeBin } from './exec.mjs';
@@ -103,6 +113,11 @@ export function parseArgs(argv) {
 
 const filesArgs = (tool, target, out) => tool.filesArgs(target, out);
 
+function displaySource(dir) {
+  const rel = relative(REPO_ROOT, dir);
+  return rel && !rel.startsWith('..') ? rel : dir;
+}
+
 export const CASES = {
   files: {
     name: 'files',
@@ -126,7 +141,7 @@ export const CASES = {
         warmTarget: join(dir, PLANTED_DIR),
         describe: `${(bytes / 1e6).toFixed(1)} MB in ${files} files (${manifest.copies} cop${
           manifest.copies === 1 ? 'y' : 'ies'
-        } of ${manifest.source}, symlinks and binaries > 1 MB skipped), ${manifest.planted.length} planted files over ${
+        } of ${displaySource(manifest.source)}, symlinks and binaries > 1 MB skipped), ${manifest.planted.length} planted files over ${
           manifest.formats
         } formats${manifest.missingFormats.length ? ` (not generated here: ${manifest.missingFormats.map((m) => m.format).join(', ')})` : ''}`,
       };
@@ -176,7 +191,9 @@ export function score(findings, planted, plantedPrefix) {
 async function measureTool(tool, kase, prepared, ctx) {
   const outDir = join(ctx.cacheDir, 'results', kase.name);
   mkdirSync(outDir, { recursive: true });
-  const spec = (target, out) => kase.tools[tool.name](tool, target, out);
+  const entry = kase.tools[tool.name];
+  const spec = (target, out) => (typeof entry === 'function' ? entry : entry.spec)(tool, target, out);
+  const parse = typeof entry === 'function' || !entry.parse ? (o, r) => tool.parse(o, r) : entry.parse;
 
   // Untimed warm-up over the planted folder only: checks the tool runs at all and lets
   // tools that compile a rule cache on first use (kingfisher) do so outside the timing.
@@ -208,7 +225,7 @@ async function measureTool(tool, kase, prepared, ctx) {
     }
     let findings;
     try {
-      findings = tool.parse(out, prepared.root);
+      findings = parse(out, prepared.root);
     } catch (err) {
       return { ok: false, reason: `could not parse its report ${out}: ${err.message}` };
     }
@@ -312,7 +329,9 @@ export function renderCase(kase, prepared, results, versions, ctx) {
     lines.push(
       `| ${name} | ${versions[name]} | ${fmt(r.mbPerSec)} | ${fmt(r.wallSec, 2)} | ${fmt(r.peakMb, 0)}${
         multiProc ? ` (${fmt(r.treePeakMb, 0)} all processes)` : ''
-      } | ${r.plantedFound}/${r.plantedTotal} | ${r.cleanFindings}${r.cleanFindings ? ` in ${r.cleanFiles} files` : ''} |`,
+      } | ${r.plantedFound}/${r.plantedTotal} | ${r.cleanFindings}${
+        r.cleanFindings ? ` in ${r.cleanFiles} file${r.cleanFiles === 1 ? '' : 's'}` : ''
+      } |`,
     );
   }
   lines.push('');
@@ -364,7 +383,9 @@ The corpus is the project's own \`node_modules\` (real JavaScript, TypeScript de
 Markdown; symlinks and binaries over 1 MB skipped, \`node_modules\` path segments renamed so that no
 tool's default exclusion applies), copied several times when it is small, plus secrets of more than
 twenty formats generated at run time and planted one per file in realistic code and config files.
-Nothing generated is committed; the corpus and its manifest live in the benchmark cache.
+Nothing generated is committed; the corpus and its manifest live in the benchmark cache, and are
+rebuilt (with new secret values) when \`node_modules\` changes. Random values can make a pattern-based
+tool miss one planted file more or less between two corpora; \`--seed STRING\` makes them repeatable.
 
 Before the timed runs every corpus file is read once (warm page cache), and every tool does one
 untimed run over the planted folder (checks that it works, lets rule caches be compiled).
@@ -384,6 +405,18 @@ built from their Go modules, Kingfisher (\`kingfisher-bin\`) and detect-secrets 
 into virtual environments, secretlint with its recommended preset via \`npm install --prefix\`. A tool
 that cannot be installed is skipped with a one-line reason. The first install of trufflehog is a long
 Go build (up to about 15 minutes on two cores); later runs reuse it.
+
+Notes on the peers:
+
+- trufflehog's module has \`replace\` directives, which \`go install module@version\` refuses; the
+  harness then fetches the module source with \`go mod download\` and runs \`go build\` in it
+  (version \`$KEYFENCE_BENCH_TRUFFLEHOG_VERSION\` when the module proxy does not answer \`@latest\`).
+- Kingfisher is timed as its native binary (shipped inside the \`kingfisher-bin\` wheel), not the
+  Python wrapper script, and with \`--no-dedup\` so that every planted file can count.
+- secretlint is installed as \`@latest\` explicitly: releases before 13.0.6 time every rule on every
+  file and search those records linearly, which makes large scans quadratic.
+- Memory of tools that run several processes (trufflehog re-executes itself under a supervisor,
+  detect-secrets forks workers) is shown twice: the largest process, and all processes together.
 
 ## Results
 `;

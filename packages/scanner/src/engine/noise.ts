@@ -3,11 +3,14 @@
  * examples, template placeholders, public keys or hashes.
  */
 
+// Runs of one character mark a placeholder in a token, but occur naturally in the base64 of
+// binary data (zero bytes encode as AAAA), so they are only checked on token-sized values.
+const SHORT_PLACEHOLDER = [/x{4,}/i, /(.)\1{5,}/];
+const SHORT_MAX = 100;
+
 const PLACEHOLDER = [
   /example/i,
-  /x{4,}/i,
   /\*{3,}/,
-  /(.)\1{5,}/,
   /<[^<>]{0,64}>/,
   /\$\{[^}]{0,128}\}/,
   /\{\{[^}]{0,128}\}\}/,
@@ -24,7 +27,11 @@ const PUBLIC_KEY_PREFIX =
 
 /** True when a matched value is a placeholder or documentation example, not a secret. */
 export function isPlaceholder(secret: string): boolean {
-  return PLACEHOLDER.some((re) => re.test(secret)) || PUBLIC_KEY_PREFIX.test(secret);
+  return (
+    PLACEHOLDER.some((re) => re.test(secret)) ||
+    PUBLIC_KEY_PREFIX.test(secret) ||
+    (secret.length <= SHORT_MAX && SHORT_PLACEHOLDER.some((re) => re.test(secret)))
+  );
 }
 
 /** Words that, inside a generic rule's value, mean it is not a real secret. */
