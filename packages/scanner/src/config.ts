@@ -250,3 +250,11 @@ export function compileAllowlist(specs: AllowEntrySpec[]): AllowEntry[] {
     return entry;
   });
 }
+
+/** Paths the config leaves out of the scan entirely (allowlist entries with only `paths`). */
+export function excludedPaths(config: ScanConfig): ((path: string) => boolean) | undefined {
+  const globs = config.allowlist
+    .filter((a) => a.paths && !a.regexes && !a.stopwords)
+    .flatMap((a) => a.paths!);
+  return globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+}

@@ -1,9 +1,9 @@
-import picomatch from 'picomatch';
-import type { ScanConfig } from './config.js';
-import { compareFindings, type Finding, type ScanProblem } from './finding.js';
+import { FindingCollector } from './collect.js';
+import { excludedPaths, type ScanConfig } from './config.js';
+import type { ScanProblem } from './finding.js';
 import { createDetector } from './rules/builtin.js';
 import type { ScanResult } from './scan.js';
-import { hasBinaryExtension, isLockfile } from './sources/files.js';
+import { skipsName } from './sources/files.js';
 import { ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources/git.js';
 
 export interface GitScanOptions {
@@ -27,42 +27,24 @@ export async function scanGit(options: GitScanOptions): Promise<ScanResult> {
   const repo = gitTopLevel(options.repo);
   if (range.kind === 'diff') ensureRange(repo, range.base, range.head, options.remote);
   const detector = createDetector(config);
-  const pathOnly = config.allowlist
-    .filter((a) => a.paths && !a.regexes && !a.stopwords)
-    .flatMap((a) => a.paths!);
-  const excluded = pathOnly.length > 0 ? picomatch(pathOnly, { dot: true }) : () => false;
-  const skipPath = (path: string): boolean => {
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    return (
-      (config.skipLockfiles && isLockfile(name)) ||
-      (config.skipBinaries && hasBinaryExtension(name)) ||
-      excluded(path)
-    );
-  };
+  const excluded = excludedPaths(config);
+  const skipPath = (path: string): boolean =>
+    skipsName(path.slice(path.lastIndexOf('/') + 1), config) || excluded?.(path) === true;
   const problems: ScanProblem[] = [];
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
+  const collector = new FindingCollector(options.baseline, { oncePerSecret: true });
   const commits = new Set<string>();
   let bytes = 0;
   let fragments = 0;
-  let baselined = 0;
   let binaries = 0;
   const source = gitFragments(repo, range, { skipPath, onBinary: () => binaries++ });
   for await (const fragment of source) {
     fragments++;
     bytes += fragment.text.length;
     if (fragment.location?.commit) commits.add(fragment.location.commit);
-    for (const f of detector.detect(fragment)) {
-      const key = `${f.ruleId}:${f.fingerprint}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      if (options.baseline?.has(f.fingerprint)) baselined++;
-      else findings.push(f);
-    }
+    for (const f of detector.detect(fragment)) collector.add(f);
   }
-  findings.sort(compareFindings);
   return {
-    findings,
+    findings: collector.sorted(),
     problems,
     warnings: config.warnings,
     stats: {
@@ -71,7 +53,7 @@ export async function scanGit(options: GitScanOptions): Promise<ScanResult> {
       durationMs: Math.round(performance.now() - started),
       skippedFiles: binaries,
       rules: detector.rules.length,
-      baselined,
+      baselined: collector.baselined,
       commits: commits.size,
     },
   };

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import picomatch from 'picomatch';
-import type { ScanConfig } from './config.js';
-import { compareFindings, type Finding, type ScanProblem } from './finding.js';
+import { FindingCollector } from './collect.js';
+import { excludedPaths, type ScanConfig } from './config.js';
+import type { Finding, ScanProblem } from './finding.js';
 import { createDetector, selectRules } from './rules/builtin.js';
 import { type FileEntry, listFiles } from './sources/files.js';
 import { type FileResult, scanFile } from './sources/read.js';
@@ -50,10 +50,7 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
   const started = performance.now();
   const { config } = options;
   const scanBinaries = options.scanBinaries ?? !config.skipBinaries;
-  const pathOnly = config.allowlist
-    .filter((a) => a.paths && !a.regexes && !a.stopwords)
-    .flatMap((a) => a.paths!);
-  const exclude = pathOnly.length > 0 ? picomatch(pathOnly, { dot: true }) : undefined;
+  const exclude = excludedPaths(config);
   const listed = listFiles(options.paths, {
     skipLockfiles: config.skipLockfiles,
     skipBinaries: !scanBinaries,
@@ -64,31 +61,25 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   const workers =
     options.workers ??
-    (totalBytes < PARALLEL_MIN_BYTES || !canUseWorkers()
-      ? 0
-      : Math.min(availableParallelism(), 8, files.length));
+    // This thread scans too, so one core is already in use.
+    (totalBytes < PARALLEL_MIN_BYTES || !canUseWorkers() ? 0 : Math.min(availableParallelism() - 1, 7));
   const results =
     workers > 0
       ? await scanInWorkers(files, options.config, scanBinaries, workers)
       : scanHere(files, config, scanBinaries);
 
-  const findings: Finding[] = [];
+  const collector = new FindingCollector(options.baseline);
   const problems = [...listed.problems];
   let bytes = 0;
   let skipped = listed.skipped;
-  let baselined = 0;
   for (const r of results) {
     bytes += r.bytes;
     if (r.binary && r.bytes === 0) skipped++;
     if (r.problem) problems.push(r.problem);
-    for (const f of r.findings) {
-      if (options.baseline?.has(f.fingerprint)) baselined++;
-      else findings.push(f);
-    }
+    for (const f of r.findings) collector.add(f);
   }
-  findings.sort(compareFindings);
   return {
-    findings,
+    findings: collector.sorted(),
     problems,
     warnings: config.warnings,
     stats: {
@@ -97,7 +88,7 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
       durationMs: Math.round(performance.now() - started),
       skippedFiles: skipped,
       rules: selectRules(config).length,
-      baselined,
+      baselined: collector.baselined,
     },
   };
 }

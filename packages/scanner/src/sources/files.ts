@@ -68,6 +68,11 @@ export function hasBinaryExtension(name: string): boolean {
   return dot > 0 && BINARY_EXT.has(name.slice(dot + 1).toLowerCase());
 }
 
+/** Whether a file is skipped by its name alone: a lock file, or binary by extension. */
+export function skipsName(name: string, options: { skipLockfiles: boolean; skipBinaries: boolean }): boolean {
+  return (options.skipLockfiles && isLockfile(name)) || (options.skipBinaries && hasBinaryExtension(name));
+}
+
 /** Whether bytes look binary: a NUL in the first 8 KB, as git decides. */
 export function looksBinary(buf: Uint8Array): boolean {
   return buf.subarray(0, 8192).includes(0);
@@ -86,9 +91,6 @@ export function listFiles(
   const problems: ScanProblem[] = [];
   let skipped = 0;
   const seenDirs = new Set<string>();
-
-  const skipByName = (name: string): boolean =>
-    (options.skipLockfiles && isLockfile(name)) || (options.skipBinaries && hasBinaryExtension(name));
 
   for (const root of roots) {
     const rootAbs = resolve(root);
@@ -170,7 +172,7 @@ export function listFiles(
         if (isDir) {
           walk(abs, scoped);
         } else if (isFile) {
-          if (skipByName(ent.name)) {
+          if (skipsName(ent.name, options)) {
             skipped++;
             continue;
           }
