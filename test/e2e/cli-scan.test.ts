@@ -220,6 +220,25 @@ describe('keyfence scan on bad input', () => {
     expect(run.stdout).toContain('github-pat');
   });
 
+  it('stops a user rule that backtracks catastrophically at run time, reports it, and finishes the scan', () => {
+    // (a|a){1,64} passes the static check (no nested quantifier) yet explodes on a run of a's.
+    const dir = workspace({
+      '.keyfence.yaml': [
+        'rules:',
+        '  - id: sneaky-slow',
+        '    description: x',
+        '    keywords: [aaa]',
+        "    regex: '(a|a){1,64}$'",
+      ].join('\n'),
+      'a.txt': `${'a'.repeat(40)}!\nt=${fake.githubPat()}\n`,
+    });
+    const run = keyfence(['scan', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(['github-pat']);
+    expect(report.problems).toMatchObject([{ kind: 'timeout', ruleId: 'sneaky-slow', path: 'a.txt' }]);
+  });
+
   it('exits 2 for unknown options and formats, without a stack', () => {
     const dir = tempDir();
     for (const args of [['scan', '--frobnicate'], ['scan', '--format', 'xml'], ['launch']]) {

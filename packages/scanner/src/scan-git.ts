@@ -42,6 +42,7 @@ export async function scanGit(options: GitScanOptions): Promise<ScanResult> {
     bytes += fragment.text.length;
     if (fragment.location?.commit) commits.add(fragment.location.commit);
     for (const f of detector.detect(fragment)) collector.add(f);
+    problems.push(...detector.problems.splice(0));
   }
   return {
     findings: collector.sorted(),

@@ -75,7 +75,7 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
   for (const r of results) {
     bytes += r.bytes;
     if (r.binary && r.bytes === 0) skipped++;
-    if (r.problem) problems.push(r.problem);
+    if (r.problems) problems.push(...r.problems);
     for (const f of r.findings) collector.add(f);
   }
   return {

@@ -1,5 +1,6 @@
+import { createContext, runInContext } from 'node:vm';
 import { SecretValue } from '@keyfence/core';
-import type { Finding, Location } from '../finding.js';
+import type { Finding, Location, ScanProblem } from '../finding.js';
 import type { CompiledRule } from '../rules/types.js';
 import { findEncodedSegments } from './decode.js';
 import { shannonEntropy } from './entropy.js';
@@ -38,6 +39,10 @@ export interface DetectorOptions {
   allowlist?: AllowEntry[];
 }
 
+/** Time a user rule may spend on one match window. */
+const GUARD_TIMEOUT_MS = 1000;
+const GUARD = createContext({ re: undefined as RegExp | undefined, text: '' });
+
 /** Longest value the generic noise checks apply to. */
 const GENERIC_NOISE_MAX = 100;
 const CONFIDENCE_RANK = { high: 3, medium: 2, low: 1 } as const;
@@ -59,6 +64,10 @@ export class Detector {
   readonly #rulesByKeyword: CompiledRule[][];
   readonly #maxDepth: number;
   readonly #allow: AllowEntry[];
+  /** Guarded rules that ran out of time; they are skipped for the rest of the scan. */
+  readonly #timedOut = new Set<CompiledRule>();
+  /** Problems met while detecting (a user rule that timed out); callers drain and report them. */
+  readonly problems: ScanProblem[] = [];
 
   constructor(rules: CompiledRule[], options: DetectorOptions = {}) {
     this.rules = rules;
@@ -124,28 +133,21 @@ export class Detector {
     const candidates: Match[] = [];
     for (const [rule, windows] of this.#windows(text)) {
       if (rule.allowPaths?.(path)) continue;
+      if (this.#timedOut.has(rule)) continue;
       for (let w = 0; w < windows.length; w += 2) {
         const wStart = windows[w]!;
         const slice = text.slice(wStart, windows[w + 1]!);
-        rule.regex.lastIndex = 0;
-        for (let m = rule.regex.exec(slice); m !== null; m = rule.regex.exec(slice)) {
-          if (m[0].length === 0) {
-            rule.regex.lastIndex++;
-            continue;
-          }
-          const secret = rule.secretGroup === undefined ? m[0] : m[rule.secretGroup];
-          if (!secret) continue;
-          const start = wStart + m.index;
-          const rel = m[0].indexOf(secret);
-          const match: Match = {
-            rule,
-            secret,
-            start,
-            end: start + m[0].length,
-            secretStart: start + Math.max(rel, 0),
-            decodedFrom: [],
-          };
-          if (this.#keep(match, m[0], text)) candidates.push(match);
+        if (rule.guarded) {
+          for (const m of this.#guardedMatches(rule, slice, path))
+            this.#consider(rule, m, wStart, text, candidates);
+          continue;
+        }
+        // exec in a loop, not matchAll: matchAll clones the regex on every call, in the hot path.
+        const re = rule.regex;
+        re.lastIndex = 0;
+        for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
+          if (m[0].length === 0) re.lastIndex++;
+          else this.#consider(rule, m, wStart, text, candidates);
         }
       }
     }
@@ -163,6 +165,46 @@ export class Detector {
       }
     }
     return dropOverlaps(candidates);
+  }
+
+  /** Turns a regex match into a candidate finding if it passes the noise filters. */
+  #consider(rule: CompiledRule, m: RegExpMatchArray, wStart: number, text: string, out: Match[]): void {
+    const secret = rule.secretGroup === undefined ? m[0] : m[rule.secretGroup];
+    if (!secret) return;
+    const start = wStart + m.index!;
+    const match: Match = {
+      rule,
+      secret,
+      start,
+      end: start + m[0].length,
+      secretStart: start + Math.max(m[0].indexOf(secret), 0),
+      decodedFrom: [],
+    };
+    if (this.#keep(match, m[0], text)) out.push(match);
+  }
+
+  /**
+   * A user rule's matches, under a time limit: JavaScript cannot stop a regex midway, but a vm
+   * timeout can, so a rule that backtracks catastrophically is reported and dropped, never hangs.
+   */
+  #guardedMatches(rule: CompiledRule, slice: string, path: string): RegExpMatchArray[] {
+    GUARD.re = rule.regex;
+    GUARD.text = slice;
+    try {
+      return runInContext('Array.from(text.matchAll(re))', GUARD, {
+        timeout: GUARD_TIMEOUT_MS,
+      }) as RegExpMatchArray[];
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw e;
+      this.#timedOut.add(rule);
+      this.problems.push({
+        kind: 'timeout',
+        ruleId: rule.id,
+        path,
+        message: `rule "${rule.id}" took over ${GUARD_TIMEOUT_MS} ms on one match window and was skipped for the rest of the scan; bound its quantifiers`,
+      });
+      return [];
+    }
   }
 
   /** Per rule, the merged [start, end) windows around its keywords' hits. */

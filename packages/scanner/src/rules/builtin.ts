@@ -16,8 +16,12 @@ export function selectRules(config: ScanConfig): RuleSpec[] {
 
 /** A detector for a config. */
 export function createDetector(config: ScanConfig): Detector {
-  return new Detector(selectRules(config).map(compileRule), {
-    maxDecodeDepth: config.maxDecodeDepth,
-    allowlist: compileAllowlist(config.allowlist),
-  });
+  const own = new Set(config.rules);
+  return new Detector(
+    selectRules(config).map((spec) => compileRule(spec, own.has(spec))),
+    {
+      maxDecodeDepth: config.maxDecodeDepth,
+      allowlist: compileAllowlist(config.allowlist),
+    },
+  );
 }

@@ -105,8 +105,8 @@ function asStrings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** Turns a validated spec into a runnable rule. */
-export function compileRule(spec: RuleSpec): CompiledRule {
+/** Turns a validated spec into a runnable rule; `guarded` rules run under a time limit. */
+export function compileRule(spec: RuleSpec, guarded = false): CompiledRule {
   const regex = new RegExp(spec.regex, `${spec.flags ?? ''}g`);
   const groups = new RegExp(`${spec.regex}|`).exec('')!.length - 1;
   const paths = spec.allowlist?.paths ?? [];
@@ -127,5 +127,6 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     stopwords: (spec.allowlist?.stopwords ?? []).map((s) => s.toLowerCase()),
     allowPaths: paths.length > 0 ? picomatch(paths, { dot: true }) : undefined,
     generic: spec.id.startsWith('generic-') || (spec.confidence ?? 'high') !== 'high',
+    guarded,
   };
 }

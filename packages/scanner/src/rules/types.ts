@@ -45,4 +45,6 @@ export interface CompiledRule {
   stopwords: string[];
   allowPaths: ((path: string) => boolean) | undefined;
   generic: boolean;
+  /** Run under a time limit: rules from a user's config, which CI has not vetted. */
+  guarded: boolean;
 }

@@ -11,7 +11,7 @@ const OVERLAP_CHARS = 64 * 1024;
 
 export interface FileResult {
   findings: Finding[];
-  problem?: ScanProblem;
+  problems?: ScanProblem[];
   bytes: number;
   binary: boolean;
 }
@@ -22,6 +22,14 @@ export interface FileResult {
  * thread-pool round trip per open/read/close left the CPU idle half the time.
  */
 export function scanFile(detector: Detector, entry: FileEntry, scanBinaries: boolean): FileResult {
+  const result = readAndDetect(detector, entry, scanBinaries);
+  // Problems the detector met on the way (a user rule that timed out) travel with the file.
+  if (detector.problems.length > 0)
+    result.problems = [...(result.problems ?? []), ...detector.problems.splice(0)];
+  return result;
+}
+
+function readAndDetect(detector: Detector, entry: FileEntry, scanBinaries: boolean): FileResult {
   let fd: number;
   try {
     fd = openSync(entry.abs, 'r');
@@ -109,6 +117,6 @@ function unreadable(entry: FileEntry, e: unknown): FileResult {
     findings: [],
     bytes: 0,
     binary: false,
-    problem: { kind: 'unreadable', path: entry.path, message: `cannot read (${code})` },
+    problems: [{ kind: 'unreadable', path: entry.path, message: `cannot read (${code})` }],
   };
 }
