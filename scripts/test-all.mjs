@@ -22,7 +22,15 @@ for (const [cmd, args] of steps) {
 const inCi = Boolean(process.env.CI);
 const dirty = spawnSync(
   'git',
-  ['status', '--porcelain', '--', 'packages/scanner/src/rules', 'docs/rules.md', 'action-*/dist'],
+  [
+    'status',
+    '--porcelain',
+    '--',
+    'packages/scanner/src/rules',
+    'docs/rules.md',
+    'action-*/dist',
+    'docs/action-*.md',
+  ],
   { encoding: 'utf8' },
 );
 if (inCi && dirty.stdout.trim() !== '') {

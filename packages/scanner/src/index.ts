@@ -11,6 +11,16 @@ export {
 export { Detector, type Fragment } from './engine/detector.js';
 export { shannonEntropy } from './engine/entropy.js';
 export type { Confidence, Finding, Location, ScanProblem } from './finding.js';
+export {
+  type Annotation,
+  findingAnnotations,
+  findingsToGithubSummary,
+  GITHUB_ANNOTATIONS_PER_STEP,
+  GITHUB_SUMMARY_MAX_BYTES,
+  type GithubRepoContext,
+  type GithubSummaryOptions,
+  markdownText,
+} from './report/github.js';
 export { findingsToJson } from './report/json.js';
 export { findingsToSarif, SARIF_MAX_RESULTS } from './report/sarif.js';
 export { findingsToText } from './report/text.js';
@@ -20,3 +30,11 @@ export type { CompiledRule, RuleSpec } from './rules/types.js';
 export { type ScanOptions, type ScanResult, type ScanStats, scanPaths } from './scan.js';
 export { type GitScanOptions, scanGit } from './scan-git.js';
 export { ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources/git.js';
+export {
+  type GithubEventInput,
+  resolveNewRef,
+  resolveScanTarget,
+  SCAN_MODES,
+  type ScanMode,
+  type ScanTarget,
+} from './sources/github-event.js';

@@ -31,7 +31,7 @@ const SPECS: RuleSpec[] = [
 ];
 
 function detector(allowlist: AllowEntry[] = []): Detector {
-  return new Detector(SPECS.map(compileRule), { allowlist });
+  return new Detector(SPECS.map((spec) => compileRule(spec)), { allowlist });
 }
 
 describe('Detector', () => {

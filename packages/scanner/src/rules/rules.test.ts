@@ -9,7 +9,7 @@ import { compileRule, isLinearSafe, validateRuleSpec } from './compile.js';
 import type { RuleSpec } from './types.js';
 
 const entries = readRuleFiles() as { file: string; rule: RuleSpec }[];
-const all = new Detector(BUILTIN_RULES.map(compileRule));
+const all = new Detector(BUILTIN_RULES.map((spec) => compileRule(spec)));
 
 describe('built-in rules', () => {
   it('number at least 150, with unique ids', () => {
