@@ -56704,7 +56704,7 @@ function logArgs(range) {
                 '--topo-order',
                 format,
                 ...common,
-                '--all',
+                range.head ?? '--all',
                 ...(range.since ? [`^${range.since}`] : []),
                 '--',
             ];
@@ -56778,6 +56778,7 @@ async function* gitFragments(repo, range, options = {}) {
                 flush();
                 file = undefined;
                 [commit = '', author = ''] = line.slice(1).split(FIELD_SEP);
+                options.onCommit?.(commit);
             }
             else if (line.startsWith('diff --git ') ||
                 line.startsWith('diff --cc ') ||
@@ -56893,12 +56894,10 @@ async function scanGit(options) {
     let bytes = 0;
     let fragments = 0;
     let binaries = 0;
-    const source = gitFragments(repo, range, { skipPath, onBinary: () => binaries++ });
+    const source = gitFragments(repo, range, { skipPath, onBinary: () => binaries++, onCommit: (sha) => commits.add(sha) });
     for await (const fragment of source) {
         fragments++;
         bytes += fragment.text.length;
-        if (fragment.location?.commit)
-            commits.add(fragment.location.commit);
         for (const f of detector.detect(fragment))
             collector.add(f);
         problems.push(...detector.problems.splice(0));
@@ -56994,7 +56993,7 @@ function pushTarget(payload) {
     const defaultBranch = field(payload, 'repository', 'default_branch');
     if (typeof defaultBranch !== 'string' || defaultBranch === '' || ref === `refs/heads/${defaultBranch}`) {
         // The first push of the default branch (or a repository that has none): all of it is new.
-        return { kind: 'git', range: { kind: 'history' }, description: `the history of the new ${ref || 'ref'}` };
+        return { kind: 'git', range: { kind: 'history', head: after }, description: `the history of the new ${ref || 'ref'}` };
     }
     return {
         kind: 'new-ref',
@@ -57022,8 +57021,8 @@ function resolveNewRef(repo, target, remote = 'origin') {
         return { range: { kind: 'diff', base, head: target.head }, description: target.description };
     }
     return {
-        range: { kind: 'history' },
-        description: `the git history (${remote}/${target.defaultBranch} could not be found or fetched, so the commits of the new ref cannot be told apart)`,
+        range: { kind: 'history', head: target.head },
+        description: `the history of ${target.head.slice(0, 12)} (${remote}/${target.defaultBranch} could not be found or fetched, so the commits of the new ref cannot be told apart from older ones)`,
     };
 }
 function field(value, ...path) {

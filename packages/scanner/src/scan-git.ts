@@ -36,11 +36,14 @@ export async function scanGit(options: GitScanOptions): Promise<ScanResult> {
   let bytes = 0;
   let fragments = 0;
   let binaries = 0;
-  const source = gitFragments(repo, range, { skipPath, onBinary: () => binaries++ });
+  const source = gitFragments(repo, range, {
+    skipPath,
+    onBinary: () => binaries++,
+    onCommit: (sha) => commits.add(sha),
+  });
   for await (const fragment of source) {
     fragments++;
     bytes += fragment.text.length;
-    if (fragment.location?.commit) commits.add(fragment.location.commit);
     for (const f of detector.detect(fragment)) collector.add(f);
     problems.push(...detector.problems.splice(0));
   }

@@ -31,7 +31,10 @@ const SPECS: RuleSpec[] = [
 ];
 
 function detector(allowlist: AllowEntry[] = []): Detector {
-  return new Detector(SPECS.map((spec) => compileRule(spec)), { allowlist });
+  return new Detector(
+    SPECS.map((spec) => compileRule(spec)),
+    { allowlist },
+  );
 }
 
 describe('Detector', () => {

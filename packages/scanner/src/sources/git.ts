@@ -9,14 +9,19 @@ import type { Fragment } from '../engine/detector.js';
 export type GitRange =
   /** Every commit in BASE..HEAD (a pull request), each commit's added lines. */
   | { kind: 'diff'; base: string; head: string }
-  /** Every commit reachable from any ref, or only those not reachable from `since`. */
-  | { kind: 'history'; since?: string }
+  /**
+   * Every commit reachable from any ref (or only from `head`), leaving out those reachable
+   * from `since`.
+   */
+  | { kind: 'history'; since?: string; head?: string }
   /** What `git commit` would record now (for a pre-commit hook). */
   | { kind: 'staged' };
 
 export interface GitSourceOptions {
   /** Paths to leave out (lock files, binaries, allow-listed paths). */
   skipPath?: (path: string) => boolean;
+  /** Called for each commit, including those that add no scannable line. */
+  onCommit?: (sha: string) => void;
   /** Called for each binary patch, which carries no text to scan. */
   onBinary?: (path: string, commit: string) => void;
 }
@@ -151,7 +156,7 @@ function logArgs(range: GitRange): string[] {
         '--topo-order',
         format,
         ...common,
-        '--all',
+        range.head ?? '--all',
         ...(range.since ? [`^${range.since}`] : []),
         '--',
       ];
@@ -236,6 +241,7 @@ export async function* gitFragments(
         flush();
         file = undefined;
         [commit = '', author = ''] = line.slice(1).split(FIELD_SEP);
+        options.onCommit?.(commit);
       } else if (
         line.startsWith('diff --git ') ||
         line.startsWith('diff --cc ') ||

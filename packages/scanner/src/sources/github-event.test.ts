@@ -134,7 +134,7 @@ describe('resolveNewRef', () => {
     clone.git('fetch', '-q', 'origin', 'feature');
     execFileSync('git', ['remote', 'set-url', 'origin', `${origin.dir}-gone`], { cwd: clone.dir });
     const r = resolveNewRef(clone.dir, newRef(feature));
-    expect(r.range).toEqual({ kind: 'history' });
+    expect(r.range).toEqual({ kind: 'history', head: feature });
     expect(r.description).toContain('origin/main could not be found or fetched');
   });
 });

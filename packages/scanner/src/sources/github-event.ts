@@ -99,7 +99,11 @@ function pushTarget(payload: unknown): ScanTarget {
   const defaultBranch = field(payload, 'repository', 'default_branch');
   if (typeof defaultBranch !== 'string' || defaultBranch === '' || ref === `refs/heads/${defaultBranch}`) {
     // The first push of the default branch (or a repository that has none): all of it is new.
-    return { kind: 'git', range: { kind: 'history' }, description: `the history of the new ${ref || 'ref'}` };
+    return {
+      kind: 'git',
+      range: { kind: 'history', head: after },
+      description: `the history of the new ${ref || 'ref'}`,
+    };
   }
   return {
     kind: 'new-ref',
@@ -131,8 +135,8 @@ export function resolveNewRef(
     return { range: { kind: 'diff', base, head: target.head }, description: target.description };
   }
   return {
-    range: { kind: 'history' },
-    description: `the git history (${remote}/${target.defaultBranch} could not be found or fetched, so the commits of the new ref cannot be told apart)`,
+    range: { kind: 'history', head: target.head },
+    description: `the history of ${target.head.slice(0, 12)} (${remote}/${target.defaultBranch} could not be found or fetched, so the commits of the new ref cannot be told apart from older ones)`,
   };
 }
 
