@@ -6,7 +6,18 @@ export interface Location {
   endLine: number;
   commit?: string;
   author?: string;
+  /** The image reference, for findings in a container image (its layers or its config). */
+  image?: string;
+  /** The layer's digest, for findings inside an image layer. */
   layer?: string;
+  /** The layer's position in the image, 1 = the base layer. */
+  layerIndex?: number;
+  /**
+   * The later layer (1-based) whose whiteout deleted this file: the file is invisible in a
+   * container but still in the image, and anyone who pulls it can read it.
+   */
+  deletedInLayer?: number;
+  /** Archives and entries from the outermost input down (`dist.zip`, `lib/app.jar`, `app.properties`). */
   chain?: string[];
   /** How the secret was encoded where it was found (`base64`, `percent`), outermost first. */
   decodedFrom?: string[];

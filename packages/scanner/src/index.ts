@@ -11,6 +11,7 @@ export {
 export { Detector, type Fragment } from './engine/detector.js';
 export { shannonEntropy } from './engine/entropy.js';
 export type { Confidence, Finding, Location, ScanProblem } from './finding.js';
+export { mergeScanResults } from './merge.js';
 export {
   type Annotation,
   findingAnnotations,
@@ -28,7 +29,12 @@ export { BUILTIN_RULES, createDetector, selectRules } from './rules/builtin.js';
 export { compileRule, isLinearSafe, validateRuleSpec } from './rules/compile.js';
 export type { CompiledRule, RuleSpec } from './rules/types.js';
 export { type ScanOptions, type ScanResult, type ScanStats, scanPaths } from './scan.js';
+export { type ArchiveInput, type ArchiveScanOptions, scanArchives } from './scan-archive.js';
 export { type GitScanOptions, scanGit } from './scan-git.js';
+export { DEFAULT_PLATFORM, type ImageScanOptions, scanImages } from './scan-image.js';
+export type { InputScanSettings } from './scan-inputs.js';
+export { CHAIN_SEPARATOR } from './sources/archive.js';
+export { dockerCredentials, type RegistryCredential } from './sources/docker-config.js';
 export { ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources/git.js';
 export {
   type GithubEventInput,
@@ -38,3 +44,8 @@ export {
   type ScanMode,
   type ScanTarget,
 } from './sources/github-event.js';
+export { expandArchiveArgs } from './sources/globs.js';
+export { CONFIG_PATHS, Whiteouts } from './sources/image.js';
+export { type ArchiveLimits, DEFAULT_LIMITS, formatBytes, parseBytes } from './sources/limits.js';
+export { type Platform, parsePlatform } from './sources/oci.js';
+export { type ImageReference, parseImageReference } from './sources/registry.js';

@@ -3,17 +3,24 @@ import { resolve } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
   defaultConfig,
+  expandArchiveArgs,
   findConfigFile,
   type GitRange,
   loadConfig,
+  mergeScanResults,
+  parsePlatform,
   readBaseline,
   type ScanConfig,
   type ScanResult,
+  scanArchives,
   scanGit,
+  scanImages,
   scanPaths,
 } from '@keyfence/scanner';
 import { usageError } from '../args.js';
 import type { Io } from '../io.js';
+import { VERSION } from '../version.js';
+import { type LimitValues, limitsFromArgs } from './inputs.js';
 
 /** Options shared by `scan` and `baseline`. */
 export const SCAN_OPTIONS = {
@@ -28,10 +35,25 @@ export const SCAN_OPTIONS = {
   history: { type: 'boolean' },
   since: { type: 'string' },
   staged: { type: 'boolean' },
+  image: { type: 'string', multiple: true },
+  'image-archive': { type: 'string', multiple: true },
+  archive: { type: 'string', multiple: true },
+  platform: { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true },
+  'archive-max-depth': { type: 'string' },
+  'archive-max-total-size': { type: 'string' },
+  'archive-max-entry-size': { type: 'string' },
+  'archive-max-entries': { type: 'string' },
+  'archive-max-ratio': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export interface CommonValues {
+export interface CommonValues extends LimitValues {
+  image?: string[] | undefined;
+  'image-archive'?: string[] | undefined;
+  archive?: string[] | undefined;
+  platform?: string | undefined;
+  'insecure-registry'?: string[] | undefined;
   config?: string | undefined;
   baseline?: string | undefined;
   'no-ignore'?: boolean | undefined;
@@ -66,26 +88,81 @@ export function gitRangeFromArgs(values: CommonValues): GitRange | undefined {
   return undefined;
 }
 
-/** Loads the config (given, or found at the first folder scanned) and runs the scan. */
+/**
+ * Loads the config (given, or found at the first folder scanned) and runs the scans the flags ask
+ * for: folders and files (default: . when nothing else is asked), a git range, images, archives.
+ */
 export async function runScanFromArgs(
   values: CommonValues,
   positionals: string[],
   io: Io,
 ): Promise<ScanResult> {
+  const images = values.image ?? [];
+  const imageArchives = values['image-archive'] ?? [];
+  const archiveArgs = values.archive ?? [];
+  const range = gitRangeFromArgs(values);
+  const otherInputs = images.length + imageArchives.length + archiveArgs.length > 0;
+  const scanFiles = positionals.length > 0 || range !== undefined || !otherInputs;
+  if (!otherInputs && (values.platform !== undefined || values['insecure-registry'] !== undefined)) {
+    throw usageError(
+      '--platform and --insecure-registry apply to images',
+      'add --image REF or --image-archive FILE',
+    );
+  }
   const paths = positionals.length > 0 ? positionals : ['.'];
   const absolute = paths.map((p) => resolve(io.cwd, p));
-  absolute.forEach((abs, i) => {
-    if (!existsSync(abs)) {
-      throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such file or folder: ${paths[i]}`, {
-        hint: 'check the path; keyfence scan takes folders and files, e.g. `keyfence scan .`',
-      });
-    }
-  });
-  const config = readConfig(values.config ? resolve(io.cwd, values.config) : undefined, absolute[0]!);
+  if (scanFiles) {
+    absolute.forEach((abs, i) => {
+      if (!existsSync(abs)) {
+        throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such file or folder: ${paths[i]}`, {
+          hint: 'check the path; keyfence scan takes folders and files, e.g. `keyfence scan .`',
+        });
+      }
+    });
+  }
+  const config = readConfig(
+    values.config ? resolve(io.cwd, values.config) : undefined,
+    scanFiles ? absolute[0]! : io.cwd,
+  );
   if (values['no-ignore']) config.respectGitignore = false;
   if (values['include-lockfiles']) config.skipLockfiles = false;
   const baseline = values.baseline ? readBaseline(resolve(io.cwd, values.baseline)) : undefined;
-  const range = gitRangeFromArgs(values);
+  const limits = limitsFromArgs(values);
+  if (values.platform !== undefined) parsePlatform(values.platform);
+  // Inputs are checked before any scan starts, so a typo fails fast.
+  const archives = expandArchiveArgs(archiveArgs, io.cwd);
+  const settings = {
+    config,
+    limits,
+    ...(baseline ? { baseline } : {}),
+    ...(values['scan-binaries'] ? { scanBinaries: true } : {}),
+  };
+  const results: ScanResult[] = [];
+  if (scanFiles) results.push(await scanFilesFromArgs(values, absolute, config, baseline, range));
+  if (archives.length > 0) results.push(await scanArchives({ ...settings, archives }));
+  if (images.length + imageArchives.length > 0) {
+    results.push(
+      await scanImages({
+        ...settings,
+        images,
+        imageArchives: imageArchives.map((a) => ({ file: resolve(io.cwd, a), name: a })),
+        ...(values.platform !== undefined ? { platform: values.platform } : {}),
+        insecureRegistries: values['insecure-registry'] ?? [],
+        ...(io.env ? { env: io.env } : {}),
+        userAgent: `keyfence/${VERSION}`,
+      }),
+    );
+  }
+  return mergeScanResults(results);
+}
+
+async function scanFilesFromArgs(
+  values: CommonValues,
+  absolute: string[],
+  config: ScanConfig,
+  baseline: ReadonlySet<string> | undefined,
+  range: GitRange | undefined,
+): Promise<ScanResult> {
   if (range) {
     if (absolute.length > 1)
       throw usageError('the git modes scan one repository', 'pass one folder inside it (default: .)');

@@ -16,6 +16,24 @@ Sources (default: the files under PATH):
   --history                  every commit reachable from any ref; each secret once, at its first commit
   --since REV                with --history: only commits not reachable from REV
   --staged                   what is staged for the next commit (for a pre-commit hook)
+  --image REF                a registry image, HOST[:PORT]/REPO[:TAG][@DIGEST]: its config (Env,
+                             Labels, history) and every layer, deleted files included (repeatable)
+  --image-archive FILE       an OCI layout (folder or tar) or a \`docker save\` tar (repeatable)
+  --archive FILE             zip, jar, war, ear, whl, nupkg, tar, tar.gz, tar.zst, and archives
+                             nested in them; a quoted glob matches many (repeatable)
+  Folders are scanned too when PATH is given; without PATH, only the images and archives are.
+
+Images:
+  --platform OS/ARCH[/VAR]   the image picked from a multi-platform index (default: linux/amd64)
+  --insecure-registry HOST   reach HOST[:PORT] over plain HTTP (repeatable; HTTPS otherwise)
+                             credentials come from $DOCKER_CONFIG/config.json or ~/.docker/config.json
+
+Limits, per archive or image (a limit hit is reported and the scan goes on):
+  --archive-max-depth N          nesting levels opened (default: 5)
+  --archive-max-total-size SIZE  uncompressed bytes read (default: 4GiB)
+  --archive-max-entry-size SIZE  size of one entry (default: 256MiB)
+  --archive-max-entries N        entries, nested ones included (default: 1000000)
+  --archive-max-ratio N          expansion ratio of compressed data, judged past 1 MiB (default: 100)
 
 Options:
   --format text|json|sarif   report format (default: text)

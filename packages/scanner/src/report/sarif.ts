@@ -1,6 +1,7 @@
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { Finding } from '../finding.js';
 import type { ScanResult } from '../scan.js';
+import { imageWhere } from './text.js';
 
 /** GitHub code scanning accepts at most this many results per run. */
 export const SARIF_MAX_RESULTS = 25_000;
@@ -80,6 +81,7 @@ function findingToResult(f: Finding, ruleIndex: number): Result {
   const loc = f.location;
   const where = [
     loc.commit ? `in commit ${loc.commit.slice(0, 12)}` : '',
+    loc.image ? `in ${imageWhere(f)}` : '',
     loc.decodedFrom ? `(${loc.decodedFrom.join(', ')} encoded)` : '',
   ]
     .filter(Boolean)
@@ -103,7 +105,10 @@ function findingToResult(f: Finding, ruleIndex: number): Result {
       entropy: f.entropy,
       ...(loc.commit ? { commit: loc.commit } : {}),
       ...(loc.author ? { author: loc.author } : {}),
+      ...(loc.image ? { image: loc.image } : {}),
       ...(loc.layer ? { layer: loc.layer } : {}),
+      ...(loc.layerIndex !== undefined ? { layerIndex: loc.layerIndex } : {}),
+      ...(loc.deletedInLayer !== undefined ? { deletedInLayer: loc.deletedInLayer } : {}),
       ...(loc.chain ? { chain: loc.chain } : {}),
     },
   };

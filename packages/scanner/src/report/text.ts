@@ -15,7 +15,9 @@ export function findingsToText(result: ScanResult, options: TextOptions): string
   for (const f of result.findings) {
     const key = f.location.commit
       ? `${f.location.path} @ ${f.location.commit.slice(0, 12)}`
-      : f.location.path;
+      : f.location.image
+        ? `${f.location.path}  (${imageWhere(f)})`
+        : f.location.path;
     const list = byFile.get(key);
     if (list) list.push(f);
     else byFile.set(key, [f]);
@@ -48,4 +50,13 @@ export function findingsToText(result: ScanResult, options: TextOptions): string
       `${s.baselined > 0 ? `, ${s.baselined} in baseline` : ''})${c.reset}`,
   );
   return `${out.join('\n')}\n`;
+}
+
+/** `image REF, layer 2 sha256:0123456789ab; deleted in layer 3, still in the image`. */
+export function imageWhere(f: Finding): string {
+  const loc = f.location;
+  const layer = loc.layer ? `, layer ${loc.layerIndex ?? '?'} ${loc.layer.slice(0, 19)}` : '';
+  const deleted =
+    loc.deletedInLayer !== undefined ? `; deleted in layer ${loc.deletedInLayer}, still in the image` : '';
+  return `image ${loc.image}${layer}${deleted}`;
 }
