@@ -7527,7 +7527,7 @@ function addLength (str) {
 /***/ 872:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(4065)
+exports.extract = __nccwpck_require__(4065)
 /* unused reexport */ __nccwpck_require__(2391)
 
 
@@ -45363,7 +45363,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9190);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3377);
 // The bundle's entry point; tests import run() from main.ts, which starts nothing on import.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -45373,7 +45373,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9190:
+/***/ 3377:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48335,7 +48335,7 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ../packages/core/dist/errors.js
 /** Stable machine-readable error codes; scripts and docs match on these, so never rename one. */
-const errors_ErrorCode = {
+const ErrorCode = {
     CONFIG_INVALID: 'CONFIG_INVALID',
     USAGE: 'USAGE',
     INPUT_NOT_FOUND: 'INPUT_NOT_FOUND',
@@ -48347,7 +48347,7 @@ const errors_ErrorCode = {
 /** Exit code for errors the user can fix (bad config, bad arguments, missing input). */
 const USER_ERROR_EXIT_CODE = 2;
 /** An expected failure caused by the user's input or environment, reported without a stack trace. */
-class errors_KeyfenceError extends Error {
+class KeyfenceError extends Error {
     name = 'KeyfenceError';
     code;
     exitCode;
@@ -48362,11 +48362,11 @@ class errors_KeyfenceError extends Error {
 /** A bug in keyfence itself (a broken invariant), as opposed to a problem with the user's input. */
 class InternalError extends (/* unused pure expression or super */ null && (Error)) {
     name = 'InternalError';
-    code = errors_ErrorCode.INTERNAL;
+    code = ErrorCode.INTERNAL;
 }
 /** True when the error is an expected, user-facing KeyfenceError. */
 function isKeyfenceError(error) {
-    return error instanceof errors_KeyfenceError;
+    return error instanceof KeyfenceError;
 }
 function describeThrown(value) {
     if (typeof value === 'string')
@@ -48388,12 +48388,12 @@ function formatUserError(error) {
         return formatted;
     }
     if (error instanceof Error) {
-        const formatted = { message: error.message || error.name, code: errors_ErrorCode.INTERNAL };
+        const formatted = { message: error.message || error.name, code: ErrorCode.INTERNAL };
         if (error.stack !== undefined)
             formatted.stack = error.stack;
         return formatted;
     }
-    return { message: describeThrown(error), code: errors_ErrorCode.INTERNAL };
+    return { message: describeThrown(error), code: ErrorCode.INTERNAL };
 }
 //# sourceMappingURL=errors.js.map
 ;// CONCATENATED MODULE: external "node:timers/promises"
@@ -48414,7 +48414,7 @@ function backoffCeiling(attempt, baseDelayMs, maxDelayMs) {
     return Number.isNaN(exponential) ? 0 : Math.min(maxDelayMs, exponential);
 }
 /** Calls fn (with its 0-based attempt number) until it succeeds, retrying retryable failures with full-jitter exponential backoff. */
-async function retry_retry(fn, opts) {
+async function retry(fn, opts) {
     const baseDelayMs = opts.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
     const maxDelayMs = opts.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
     requireNonNegative('retries', opts.retries, true);
@@ -48422,7 +48422,7 @@ async function retry_retry(fn, opts) {
     requireNonNegative('maxDelayMs', maxDelayMs);
     if (opts.timeoutMs !== undefined)
         requireNonNegative('timeoutMs', opts.timeoutMs);
-    const sleep = opts.sleep ?? ((ms) => delay(ms));
+    const sleep = opts.sleep ?? ((ms) => (0,promises_namespaceObject.setTimeout)(ms));
     const random = opts.random ?? Math.random;
     // performance.now rather than Date.now: a wall-clock adjustment must not stretch or cut the deadline.
     const now = opts.now ?? (() => performance.now());
@@ -48447,7 +48447,7 @@ async function retry_retry(fn, opts) {
     }
 }
 /** True for HTTP statuses worth retrying: 408 Request Timeout, 429 Too Many Requests and any 5xx. */
-function retry_isRetryableHttpStatus(status) {
+function isRetryableHttpStatus(status) {
     return status === 408 || status === 429 || (Number.isInteger(status) && status >= 500 && status <= 599);
 }
 //# sourceMappingURL=retry.js.map
@@ -48468,7 +48468,7 @@ function sha256(data) {
  * A secret string that redacts itself on every implicit printing path
  * (string coercion, JSON, util.inspect / console.log); `reveal()` is the only way out.
  */
-class secret_SecretValue {
+class SecretValue {
     // A #private field is invisible to util.inspect, JSON, spread, Object.keys and structuredClone,
     // unlike a TypeScript `private` property, which is an ordinary enumerable property at runtime.
     #value;
@@ -48477,7 +48477,7 @@ class secret_SecretValue {
     }
     /** Wraps a plain string as a SecretValue. */
     static of(value) {
-        return new secret_SecretValue(value);
+        return new SecretValue(value);
     }
     /** Length of the secret in UTF-16 code units; safe to log. */
     get length() {
@@ -48516,7 +48516,7 @@ class secret_SecretValue {
     }
     /** Constant-time comparison with another SecretValue. */
     equals(other) {
-        if (!(other instanceof secret_SecretValue))
+        if (!(other instanceof SecretValue))
             return false;
         // Comparing fixed-length digests keeps the timing independent of where the strings differ
         // and of their lengths, which timingSafeEqual on the raw bytes could not (it throws on a length mismatch).
@@ -48561,13 +48561,13 @@ function readBaseline(file) {
     }
     catch (e) {
         const code = e.code;
-        throw new errors_KeyfenceError(code ? errors_ErrorCode.INPUT_UNREADABLE : errors_ErrorCode.BASELINE_INVALID, code
+        throw new KeyfenceError(code ? ErrorCode.INPUT_UNREADABLE : ErrorCode.BASELINE_INVALID, code
             ? `cannot read baseline ${file} (${code})`
             : `baseline ${file} is not valid JSON: ${e.message}`, { hint: 'create one with `keyfence baseline --output FILE`', cause: e });
     }
     const findings = doc?.findings;
     if (!Array.isArray(findings) || findings.some((f) => typeof f?.fingerprint !== 'string')) {
-        throw new errors_KeyfenceError(errors_ErrorCode.BASELINE_INVALID, `baseline ${file} has no "findings" list of fingerprints`, {
+        throw new KeyfenceError(ErrorCode.BASELINE_INVALID, `baseline ${file} has no "findings" list of fingerprints`, {
             hint: 'create one with `keyfence baseline --output FILE`',
         });
     }
@@ -48575,7 +48575,7 @@ function readBaseline(file) {
 }
 //# sourceMappingURL=baseline.js.map
 // EXTERNAL MODULE: ../node_modules/picomatch/index.js
-var node_modules_picomatch = __nccwpck_require__(5180);
+var picomatch = __nccwpck_require__(5180);
 // EXTERNAL MODULE: ../node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(6637);
 // EXTERNAL MODULE: ../node_modules/safe-regex2/index.js
@@ -48699,7 +48699,7 @@ function compileRule(spec, guarded = false) {
         allowRegexes: (spec.allowlist?.regexes ?? []).map((r) => new RegExp(r)),
         allowTarget: spec.allowlist?.regexTarget ?? 'secret',
         stopwords: (spec.allowlist?.stopwords ?? []).map((s) => s.toLowerCase()),
-        allowPaths: paths.length > 0 ? node_modules_picomatch(paths, { dot: true }) : undefined,
+        allowPaths: paths.length > 0 ? picomatch(paths, { dot: true }) : undefined,
         generic: spec.id.startsWith('generic-') || (spec.confidence ?? 'high') !== 'high',
         guarded,
     };
@@ -48742,7 +48742,7 @@ function loadConfig(file) {
         text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
     }
     catch (e) {
-        throw new errors_KeyfenceError(errors_ErrorCode.INPUT_UNREADABLE, `cannot read config file ${file}: ${e.code ?? 'error'}`, {
+        throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read config file ${file}: ${e.code ?? 'error'}`, {
             hint: 'check the path given to --config and its permissions',
             cause: e,
         });
@@ -48899,7 +48899,7 @@ function readRules(v, config, source, at, problems) {
     });
 }
 function configError(source, problems) {
-    return new errors_KeyfenceError(errors_ErrorCode.CONFIG_INVALID, `invalid config file ${source}:\n  ${problems.join('\n  ')}`, {
+    return new KeyfenceError(ErrorCode.CONFIG_INVALID, `invalid config file ${source}:\n  ${problems.join('\n  ')}`, {
         hint: 'fix the lines above; docs/configuration.md lists every key',
     });
 }
@@ -48914,7 +48914,7 @@ function compileAllowlist(specs) {
         if (s.description !== undefined)
             entry.description = s.description;
         if (s.paths)
-            entry.paths = node_modules_picomatch(s.paths, { dot: true });
+            entry.paths = picomatch(s.paths, { dot: true });
         return entry;
     });
 }
@@ -48923,7 +48923,7 @@ function excludedPaths(config) {
     const globs = config.allowlist
         .filter((a) => a.paths && !a.regexes && !a.stopwords)
         .flatMap((a) => a.paths);
-    return globs.length > 0 ? node_modules_picomatch(globs, { dot: true }) : undefined;
+    return globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
 }
 //# sourceMappingURL=config.js.map
 ;// CONCATENATED MODULE: external "node:vm"
@@ -49320,7 +49320,7 @@ class Detector {
             if (allow.length > 0 && isAllowed(allow, m.secret, text.slice(m.start, m.end), lineText))
                 continue;
             const { line, column } = lines.position(m.secretStart);
-            const secret = secret_SecretValue.of(m.secret);
+            const secret = SecretValue.of(m.secret);
             const location = {
                 ...fragment.location,
                 path,
@@ -49559,7 +49559,94 @@ class LineIndex {
     }
 }
 //# sourceMappingURL=detector.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/merge.js
+/** One result from several scans run for one command (files, git, images, archives). */
+function mergeScanResults(results) {
+    const [first, ...rest] = results;
+    if (!first)
+        throw new Error('mergeScanResults needs at least one result');
+    if (rest.length === 0)
+        return first;
+    const merged = {
+        findings: results.flatMap((r) => r.findings),
+        problems: results.flatMap((r) => r.problems),
+        warnings: [...new Set(results.flatMap((r) => r.warnings))],
+        stats: {
+            files: 0,
+            bytes: 0,
+            durationMs: 0,
+            skippedFiles: 0,
+            rules: Math.max(...results.map((r) => r.stats.rules)),
+            baselined: 0,
+        },
+    };
+    for (const { stats } of results) {
+        merged.stats.files += stats.files;
+        merged.stats.bytes += stats.bytes;
+        merged.stats.durationMs += stats.durationMs;
+        merged.stats.skippedFiles += stats.skippedFiles;
+        merged.stats.baselined += stats.baselined;
+        if (stats.commits !== undefined)
+            merged.stats.commits = (merged.stats.commits ?? 0) + stats.commits;
+    }
+    return merged;
+}
+//# sourceMappingURL=merge.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/report/text.js
+/** A report for people: findings grouped by file, redacted, colour only when asked (a TTY). */
+function findingsToText(result, options) {
+    const c = options.color
+        ? { red: '\x1b[31m', dim: '\x1b[2m', bold: '\x1b[1m', yellow: '\x1b[33m', reset: '\x1b[0m' }
+        : { red: '', dim: '', bold: '', yellow: '', reset: '' };
+    const out = [];
+    const byFile = new Map();
+    for (const f of result.findings) {
+        const key = f.location.commit
+            ? `${f.location.path} @ ${f.location.commit.slice(0, 12)}`
+            : f.location.image
+                ? `${f.location.path}  (${imageWhere(f)})`
+                : f.location.path;
+        const list = byFile.get(key);
+        if (list)
+            list.push(f);
+        else
+            byFile.set(key, [f]);
+    }
+    for (const [file, findings] of byFile) {
+        out.push(`${c.bold}${file}${c.reset}`);
+        for (const f of findings) {
+            const where = `${f.location.line}:${f.location.column}`;
+            const decoded = f.location.decodedFrom
+                ? ` ${c.dim}(${f.location.decodedFrom.join(' > ')}-encoded)${c.reset}`
+                : '';
+            out.push(`  ${where.padEnd(9)} ${c.red}${f.ruleId}${c.reset}  ${f.redacted}${decoded}  ${c.dim}${f.fingerprint.slice(0, 12)}${c.reset}`);
+        }
+        out.push('');
+    }
+    for (const w of result.warnings)
+        out.push(`${c.yellow}warning:${c.reset} ${w}`);
+    for (const p of result.problems)
+        out.push(`${c.yellow}warning:${c.reset} ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    const s = result.stats;
+    const mb = (s.bytes / 1024 / 1024).toFixed(1);
+    const n = result.findings.length;
+    const summary = n === 0
+        ? 'no leaks found'
+        : `${n} leak${n === 1 ? '' : 's'} found in ${byFile.size} file${byFile.size === 1 ? '' : 's'}`;
+    out.push(`${n === 0 ? '' : c.red}${summary}${c.reset} ${c.dim}(${s.files} files, ${mb} MB, ${s.rules} rules, ${s.durationMs} ms` +
+        `${s.baselined > 0 ? `, ${s.baselined} in baseline` : ''})${c.reset}`);
+    return `${out.join('\n')}\n`;
+}
+/** `image REF, layer 2 sha256:0123456789ab; deleted in layer 3, still in the image`. */
+function imageWhere(f) {
+    const loc = f.location;
+    const layer = loc.layer ? `, layer ${loc.layerIndex ?? '?'} ${loc.layer.slice(0, 19)}` : '';
+    const deleted = loc.deletedInLayer !== undefined ? `; deleted in layer ${loc.deletedInLayer}, still in the image` : '';
+    return `image ${loc.image}${layer}${deleted}`;
+}
+//# sourceMappingURL=text.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/report/github.js
+
 /** GitHub shows at most 10 annotations of each level per step (50 per job); more are dropped. */
 const GITHUB_ANNOTATIONS_PER_STEP = 10;
 /** GitHub accepts at most 1 MiB of job summary per step. */
@@ -49570,7 +49657,10 @@ const RANK = { high: 0, medium: 1, low: 2 };
  * are left out, a closing notice says how many and where to find them.
  */
 function findingAnnotations(findings, max) {
+    // Findings inside an image or an archive have no file in the repository to point at: they are
+    // in the job summary and the SARIF file only.
     const ranked = findings
+        .filter((f) => !f.location.image && !f.location.chain)
         .map((f, i) => ({ f, i }))
         .sort((a, b) => RANK[a.f.confidence] - RANK[b.f.confidence] || a.i - b.i)
         .map(({ f }) => f);
@@ -49585,7 +49675,7 @@ function findingAnnotations(findings, max) {
             endLine: Math.max(f.location.endLine, f.location.line),
         },
     }));
-    const more = findings.length - shown.length;
+    const more = ranked.length - shown.length;
     if (more > 0) {
         annotations.push({
             level: 'notice',
@@ -49651,9 +49741,13 @@ function findingRow(f, index, repo) {
     const where = `<code>${html(`${loc.path}:${lines}`)}</code>`;
     const at = loc.commit ?? repo?.sha;
     const base = repo ? `${repo.serverUrl.replace(/\/+$/, '')}/${repo.repository}` : undefined;
-    const fileCell = base && at
-        ? `[${where}](${base}/blob/${at}/${urlPath(loc.path)}#L${loc.line}${loc.endLine > loc.line ? `-L${loc.endLine}` : ''})`
-        : where;
+    // Files inside an image or an archive are not in the repository: no link, and the image facts.
+    const inRepo = !loc.image && !loc.chain;
+    const fileCell = !inRepo
+        ? `${where}${loc.image ? `<br>${markdownText(imageWhere(f))}` : ''}`
+        : base && at
+            ? `[${where}](${base}/blob/${at}/${urlPath(loc.path)}#L${loc.line}${loc.endLine > loc.line ? `-L${loc.endLine}` : ''})`
+            : where;
     const commitCell = loc.commit
         ? base
             ? `[\`${loc.commit.slice(0, 12)}\`](${base}/commit/${loc.commit})`
@@ -49714,59 +49808,6 @@ function findingsToJson(result) {
     return `${JSON.stringify({ findings: result.findings, stats: result.stats, problems: result.problems, warnings: result.warnings }, null, 2)}\n`;
 }
 //# sourceMappingURL=json.js.map
-;// CONCATENATED MODULE: ../packages/scanner/dist/report/text.js
-/** A report for people: findings grouped by file, redacted, colour only when asked (a TTY). */
-function findingsToText(result, options) {
-    const c = options.color
-        ? { red: '\x1b[31m', dim: '\x1b[2m', bold: '\x1b[1m', yellow: '\x1b[33m', reset: '\x1b[0m' }
-        : { red: '', dim: '', bold: '', yellow: '', reset: '' };
-    const out = [];
-    const byFile = new Map();
-    for (const f of result.findings) {
-        const key = f.location.commit
-            ? `${f.location.path} @ ${f.location.commit.slice(0, 12)}`
-            : f.location.image
-                ? `${f.location.path}  (${imageWhere(f)})`
-                : f.location.path;
-        const list = byFile.get(key);
-        if (list)
-            list.push(f);
-        else
-            byFile.set(key, [f]);
-    }
-    for (const [file, findings] of byFile) {
-        out.push(`${c.bold}${file}${c.reset}`);
-        for (const f of findings) {
-            const where = `${f.location.line}:${f.location.column}`;
-            const decoded = f.location.decodedFrom
-                ? ` ${c.dim}(${f.location.decodedFrom.join(' > ')}-encoded)${c.reset}`
-                : '';
-            out.push(`  ${where.padEnd(9)} ${c.red}${f.ruleId}${c.reset}  ${f.redacted}${decoded}  ${c.dim}${f.fingerprint.slice(0, 12)}${c.reset}`);
-        }
-        out.push('');
-    }
-    for (const w of result.warnings)
-        out.push(`${c.yellow}warning:${c.reset} ${w}`);
-    for (const p of result.problems)
-        out.push(`${c.yellow}warning:${c.reset} ${p.path ? `${p.path}: ` : ''}${p.message}`);
-    const s = result.stats;
-    const mb = (s.bytes / 1024 / 1024).toFixed(1);
-    const n = result.findings.length;
-    const summary = n === 0
-        ? 'no leaks found'
-        : `${n} leak${n === 1 ? '' : 's'} found in ${byFile.size} file${byFile.size === 1 ? '' : 's'}`;
-    out.push(`${n === 0 ? '' : c.red}${summary}${c.reset} ${c.dim}(${s.files} files, ${mb} MB, ${s.rules} rules, ${s.durationMs} ms` +
-        `${s.baselined > 0 ? `, ${s.baselined} in baseline` : ''})${c.reset}`);
-    return `${out.join('\n')}\n`;
-}
-/** `image REF, layer 2 sha256:0123456789ab; deleted in layer 3, still in the image`. */
-function imageWhere(f) {
-    const loc = f.location;
-    const layer = loc.layer ? `, layer ${loc.layerIndex ?? '?'} ${loc.layer.slice(0, 19)}` : '';
-    const deleted = loc.deletedInLayer !== undefined ? `; deleted in layer ${loc.deletedInLayer}, still in the image` : '';
-    return `image ${loc.image}${layer}${deleted}`;
-}
-//# sourceMappingURL=text.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/report/sarif.js
 
 /** GitHub code scanning accepts at most this many results per run. */
@@ -56089,7 +56130,7 @@ function selectRules(config) {
     return [...base, ...config.rules].filter((r) => !disabled.has(r.id));
 }
 /** A detector for a config. */
-function builtin_createDetector(config) {
+function createDetector(config) {
     const own = new Set(config.rules);
     return new Detector(selectRules(config).map((spec) => compileRule(spec, own.has(spec))), {
         maxDecodeDepth: config.maxDecodeDepth,
@@ -56102,7 +56143,7 @@ var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: ../packages/scanner/dist/finding.js
-function finding_compareFindings(a, b) {
+function compareFindings(a, b) {
     return (a.location.path.localeCompare(b.location.path) ||
         a.location.line - b.location.line ||
         a.location.column - b.location.column ||
@@ -56138,7 +56179,7 @@ class FindingCollector {
     }
     /** The findings in report order (path, line, column, rule). */
     sorted() {
-        return this.#findings.sort(finding_compareFindings);
+        return this.#findings.sort(compareFindings);
     }
 }
 //# sourceMappingURL=collect.js.map
@@ -56174,20 +56215,20 @@ const BINARY_EXT = new Set(('png jpg jpeg gif bmp ico webp tif tiff psd avif hei
     'flac avi mov mkv webm pdf zip gz tgz bz2 xz zst 7z rar tar jar war ear whl nupkg class so dylib dll exe ' +
     'o a lib obj bin dat pyc pyo wasm node iso dmg deb rpm sqlite db').split(' '));
 /** Whether a file name is a dependency lock file (skipped by default: full of hashes, never secrets). */
-function files_isLockfile(name) {
+function isLockfile(name) {
     return LOCKFILES.has(name);
 }
 /** Whether a file's extension says it is binary. */
-function files_hasBinaryExtension(name) {
+function hasBinaryExtension(name) {
     const dot = name.lastIndexOf('.');
     return dot > 0 && BINARY_EXT.has(name.slice(dot + 1).toLowerCase());
 }
 /** Whether a file is skipped by its name alone: a lock file, or binary by extension. */
 function skipsName(name, options) {
-    return (options.skipLockfiles && files_isLockfile(name)) || (options.skipBinaries && files_hasBinaryExtension(name));
+    return (options.skipLockfiles && isLockfile(name)) || (options.skipBinaries && hasBinaryExtension(name));
 }
 /** Whether bytes look binary: a NUL in the first 8 KB, as git decides. */
-function files_looksBinary(buf) {
+function looksBinary(buf) {
     return buf.subarray(0, 8192).includes(0);
 }
 /**
@@ -56209,11 +56250,11 @@ function listFiles(roots, options) {
         catch (e) {
             const code = e.code;
             if (code === 'ENOENT' || code === 'ENOTDIR') {
-                throw new errors_KeyfenceError(errors_ErrorCode.INPUT_NOT_FOUND, `no such file or folder: ${root}`, {
+                throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such file or folder: ${root}`, {
                     hint: 'check the path; keyfence scan takes folders and files, e.g. `keyfence scan .`',
                 });
             }
-            throw new errors_KeyfenceError(errors_ErrorCode.INPUT_UNREADABLE, `cannot read ${root}: ${code ?? 'error'}`, {
+            throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read ${root}: ${code ?? 'error'}`, {
                 hint: 'check the permissions of the path',
             });
         }
@@ -56360,7 +56401,7 @@ function readAndDetect(detector, entry, scanBinaries) {
         const first = Buffer.allocUnsafe(Math.min(Math.max(entry.size, 1), CHUNK_BYTES));
         const bytesRead = (0,external_node_fs_namespaceObject.readSync)(fd, first, 0, first.length, 0);
         const head = first.subarray(0, bytesRead);
-        const binary = files_looksBinary(head);
+        const binary = looksBinary(head);
         if (binary && !scanBinaries)
             return { findings: [], bytes: 0, binary: true };
         const encoding = binary ? 'latin1' : 'utf8';
@@ -56499,7 +56540,7 @@ async function scanPaths(options) {
     };
 }
 function scanHere(files, config, scanBinaries) {
-    const detector = builtin_createDetector(config);
+    const detector = createDetector(config);
     return files.map((f) => scanFile(detector, f, scanBinaries));
 }
 const workerUrl = new URL(/* asset import */ __nccwpck_require__(1039), __nccwpck_require__.b);
@@ -56554,7 +56595,7 @@ async function scanInWorkers(files, config, scanBinaries, count) {
                     reject(new Error(`scan worker stopped with exit code ${code}`));
             });
         }));
-        const detector = builtin_createDetector(config);
+        const detector = createDetector(config);
         while (next < batches.length) {
             for (const f of batches[next++])
                 results.push(scanFile(detector, f, scanBinaries));
@@ -56575,6 +56616,1587 @@ function inShard(path, shard) {
     return (h >>> 0) % shard.count === shard.index - 1;
 }
 //# sourceMappingURL=scan.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/sources/limits.js
+const MiB = 1024 * 1024;
+/** The defaults (documented in docs/images-and-archives.md). */
+const DEFAULT_LIMITS = Object.freeze({
+    maxDepth: 5,
+    maxTotalBytes: 4096 * MiB,
+    maxEntryBytes: 256 * MiB,
+    maxEntries: 1_000_000,
+    maxRatio: 100,
+});
+/** Compression ratios are only judged past this size: small files of repeated text compress well. */
+const RATIO_MIN_BYTES = MiB;
+/** Problems kept per input; past that they are counted, so a hostile input cannot flood the report. */
+const MAX_PROBLEMS_PER_INPUT = 100;
+/** Thrown to stop reading one input (total bytes or entry count exceeded); the scan goes on. */
+class InputLimitReached extends Error {
+    name = 'InputLimitReached';
+}
+/** The running totals of one input against its limits, and the problems it produced. */
+class InputBudget {
+    limits;
+    input;
+    #bytes = 0;
+    #entries = 0;
+    #listed = 0;
+    #dropped = 0;
+    #problems;
+    constructor(input, limits, problems) {
+        this.input = input;
+        this.limits = limits;
+        this.#problems = problems;
+    }
+    get bytes() {
+        return this.#bytes;
+    }
+    /** Counts one entry; throws InputLimitReached past the entry limit. */
+    countEntry(path) {
+        this.#entries++;
+        if (this.#entries > this.limits.maxEntries) {
+            this.limit(path, `more than ${this.limits.maxEntries} entries; the rest of ${this.input} was not read (raise --archive-max-entries)`);
+            throw new InputLimitReached();
+        }
+    }
+    /** Counts uncompressed bytes; throws InputLimitReached past the total. */
+    countBytes(path, n) {
+        this.#bytes += n;
+        if (this.#bytes > this.limits.maxTotalBytes) {
+            this.limit(path, `more than ${formatBytes(this.limits.maxTotalBytes)} uncompressed; the rest of ${this.input} was not read (raise --archive-max-total-size)`);
+            throw new InputLimitReached();
+        }
+    }
+    /** A limit was hit: reported as a problem of kind `limit`. */
+    limit(path, message) {
+        this.problem({ kind: 'limit', path, message });
+    }
+    /** Where in the input the walk is (an image's layer), put before the paths of problems. */
+    where;
+    problem(p) {
+        if (this.where !== undefined && p.path !== undefined && p.path !== this.where) {
+            p = { ...p, path: `${this.where}: ${p.path}` };
+        }
+        if (this.#listed >= MAX_PROBLEMS_PER_INPUT) {
+            this.#dropped++;
+            return;
+        }
+        this.#listed++;
+        this.#problems.push(p);
+    }
+    /** Adds a line for the problems left out, if any. */
+    finish() {
+        if (this.#dropped > 0) {
+            this.#problems.push({
+                kind: 'limit',
+                path: this.input,
+                message: `${this.#dropped} more problem(s) in this input were not listed`,
+            });
+        }
+    }
+}
+/** `1.5 GiB`, `256 MiB`, `12 KiB`, `900 B`. */
+function formatBytes(n) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let v = n;
+    let u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+        v /= 1024;
+        u++;
+    }
+    return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+}
+/** Parses `512MiB`, `2GB`, `100k`, `1048576` into bytes (binary multiples either way); NaN if invalid. */
+function parseBytes(text) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(text);
+    if (!m)
+        return Number.NaN;
+    const exp = ' kmgt'.indexOf((m[2] ?? '').toLowerCase() || ' ');
+    return Math.floor(Number(m[1]) * 1024 ** exp);
+}
+//# sourceMappingURL=limits.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/scan-inputs.js
+
+
+/** The running state of a scan over several inputs (archives, images). */
+class InputScan {
+    findings = [];
+    problems = [];
+    counts = { files: 0, bytes: 0, skipped: 0 };
+    limits;
+    baselined = 0;
+    #settings;
+    #detector;
+    #exclude;
+    #started = performance.now();
+    constructor(settings, detector) {
+        this.#settings = settings;
+        this.#detector = detector;
+        this.limits = { ...DEFAULT_LIMITS, ...settings.limits };
+        this.#exclude = excludedPaths(settings.config);
+    }
+    /** A walk context for one input, with its own budget. */
+    context(input, location, chainAlways) {
+        const ctx = {
+            budget: new InputBudget(input, this.limits, this.problems),
+            skipLockfiles: this.#settings.config.skipLockfiles,
+            scanBinaries: this.#settings.scanBinaries ?? !this.#settings.config.skipBinaries,
+            location,
+            chainAlways,
+            counts: this.counts,
+        };
+        if (this.#exclude)
+            ctx.exclude = this.#exclude;
+        return ctx;
+    }
+    /**
+     * Runs the engine over one input's fragments. A limit that stops the input was already reported
+     * by its budget; the scan goes on with the next input. Returns the input's new findings.
+     */
+    async run(ctx, fragments) {
+        const found = [];
+        // Overlapping pieces of one large entry can report a match twice: keep one.
+        const seen = new Set();
+        try {
+            for await (const fragment of fragments) {
+                for (const f of this.#detector.detect(fragment)) {
+                    const key = `${f.ruleId}:${f.fingerprint}:${f.location.layer ?? ''}:${f.location.path}:${f.location.line}:${f.location.column}`;
+                    if (seen.has(key))
+                        continue;
+                    seen.add(key);
+                    if (this.#settings.baseline?.has(f.fingerprint))
+                        this.baselined++;
+                    else
+                        found.push(f);
+                }
+            }
+        }
+        catch (e) {
+            if (!(e instanceof InputLimitReached))
+                throw e;
+        }
+        finally {
+            ctx.budget.finish();
+        }
+        this.findings.push(...found);
+        return found;
+    }
+    result(configFragments = 0) {
+        return {
+            findings: this.findings,
+            problems: this.problems,
+            warnings: this.#settings.config.warnings,
+            stats: {
+                files: this.counts.files + configFragments,
+                bytes: this.counts.bytes,
+                durationMs: Math.round(performance.now() - this.#started),
+                skippedFiles: this.counts.skipped,
+                rules: this.#detector.rules.length,
+                baselined: this.baselined,
+            },
+        };
+    }
+}
+//# sourceMappingURL=scan-inputs.js.map
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ../node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(872);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ../node_modules/fzstd/esm/index.mjs
+// Some numerical data is initialized as -1 even when it doesn't need initialization to help the JIT infer types
+// aliases for shorter compressed code (most minifers don't do this)
+var ab = ArrayBuffer, u8 = Uint8Array, u16 = Uint16Array, i16 = Int16Array, u32 = (/* unused pure expression or super */ null && (Uint32Array)), i32 = Int32Array;
+var slc = function (v, s, e) {
+    if (u8.prototype.slice)
+        return u8.prototype.slice.call(v, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    var n = new u8(e - s);
+    n.set(v.subarray(s, e));
+    return n;
+};
+var fill = function (v, n, s, e) {
+    if (u8.prototype.fill)
+        return u8.prototype.fill.call(v, n, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    for (; s < e; ++s)
+        v[s] = n;
+    return v;
+};
+var cpw = function (v, t, s, e) {
+    if (u8.prototype.copyWithin)
+        return u8.prototype.copyWithin.call(v, t, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    while (s < e) {
+        v[t++] = v[s++];
+    }
+};
+/**
+ * Codes for errors generated within this library
+ */
+var ZstdErrorCode = {
+    InvalidData: 0,
+    WindowSizeTooLarge: 1,
+    InvalidBlockType: 2,
+    FSEAccuracyTooHigh: 3,
+    DistanceTooFarBack: 4,
+    UnexpectedEOF: 5
+};
+// error codes
+var ec = [
+    'invalid zstd data',
+    'window size too large (>2046MB)',
+    'invalid block type',
+    'FSE accuracy too high',
+    'match distance too far back',
+    'unexpected EOF'
+];
+var err = function (ind, msg, nt) {
+    var e = new Error(msg || ec[ind]);
+    e.code = ind;
+    if (Error.captureStackTrace)
+        Error.captureStackTrace(e, err);
+    if (!nt)
+        throw e;
+    return e;
+};
+var rb = function (d, b, n) {
+    var i = 0, o = 0;
+    for (; i < n; ++i)
+        o |= d[b++] << (i << 3);
+    return o;
+};
+var b4 = function (d, b) { return (d[b] | (d[b + 1] << 8) | (d[b + 2] << 16) | (d[b + 3] << 24)) >>> 0; };
+// read Zstandard frame header
+var rzfh = function (dat, w) {
+    var n3 = dat[0] | (dat[1] << 8) | (dat[2] << 16);
+    if (n3 == 0x2FB528 && dat[3] == 253) {
+        // Zstandard
+        var flg = dat[4];
+        //    single segment       checksum             dict flag     frame content flag
+        var ss = (flg >> 5) & 1, cc = (flg >> 2) & 1, df = flg & 3, fcf = flg >> 6;
+        if (flg & 8)
+            err(0);
+        // byte
+        var bt = 6 - ss;
+        // dict bytes
+        var db = df == 3 ? 4 : df;
+        // dictionary id
+        var di = rb(dat, bt, db);
+        bt += db;
+        // frame size bytes
+        var fsb = fcf ? (1 << fcf) : ss;
+        // frame source size
+        var fss = rb(dat, bt, fsb) + ((fcf == 1) && 256);
+        // window size
+        var ws = fss;
+        if (!ss) {
+            // window descriptor
+            var wb = 1 << (10 + (dat[5] >> 3));
+            ws = wb + (wb >> 3) * (dat[5] & 7);
+        }
+        if (ws > 2145386496)
+            err(1);
+        var buf = new u8((w == 1 ? (fss || ws) : w ? 0 : ws) + 12);
+        buf[0] = 1, buf[4] = 4, buf[8] = 8;
+        return {
+            b: bt + fsb,
+            y: 0,
+            l: 0,
+            d: di,
+            w: (w && w != 1) ? w : buf.subarray(12),
+            e: ws,
+            o: new i32(buf.buffer, 0, 3),
+            u: fss,
+            c: cc,
+            m: Math.min(131072, ws)
+        };
+    }
+    else if (((n3 >> 4) | (dat[3] << 20)) == 0x184D2A5) {
+        // skippable
+        return b4(dat, 4) + 8;
+    }
+    err(0);
+};
+// most significant bit for nonzero
+var msb = function (val) {
+    var bits = 0;
+    for (; (1 << bits) <= val; ++bits)
+        ;
+    return bits - 1;
+};
+// read finite state entropy
+var rfse = function (dat, bt, mal) {
+    // table pos
+    var tpos = (bt << 3) + 4;
+    // accuracy log
+    var al = (dat[bt] & 15) + 5;
+    if (al > mal)
+        err(3);
+    // size
+    var sz = 1 << al;
+    // probabilities symbols  repeat   index   high threshold
+    var probs = sz, sym = -1, re = -1, i = -1, ht = sz;
+    // optimization: single allocation is much faster
+    var buf = new ab(512 + (sz << 2));
+    var freq = new i16(buf, 0, 256);
+    // same view as freq
+    var dstate = new u16(buf, 0, 256);
+    var nstate = new u16(buf, 512, sz);
+    var bb1 = 512 + (sz << 1);
+    var syms = new u8(buf, bb1, sz);
+    var nbits = new u8(buf, bb1 + sz);
+    while (sym < 255 && probs > 0) {
+        var bits = msb(probs + 1);
+        var cbt = tpos >> 3;
+        // mask
+        var msk = (1 << (bits + 1)) - 1;
+        var val = ((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (tpos & 7)) & msk;
+        // mask (1 fewer bit)
+        var msk1fb = (1 << bits) - 1;
+        // max small value
+        var msv = msk - probs - 1;
+        // small value
+        var sval = val & msk1fb;
+        if (sval < msv)
+            tpos += bits, val = sval;
+        else {
+            tpos += bits + 1;
+            if (val > msk1fb)
+                val -= msv;
+        }
+        freq[++sym] = --val;
+        if (val == -1) {
+            probs += val;
+            syms[--ht] = sym;
+        }
+        else
+            probs -= val;
+        if (!val) {
+            do {
+                // repeat byte
+                var rbt = tpos >> 3;
+                re = ((dat[rbt] | (dat[rbt + 1] << 8)) >> (tpos & 7)) & 3;
+                tpos += 2;
+                sym += re;
+            } while (re == 3);
+        }
+    }
+    if (sym > 255 || probs)
+        err(0);
+    var sympos = 0;
+    // sym step (coprime with sz - formula from zstd source)
+    var sstep = (sz >> 1) + (sz >> 3) + 3;
+    // sym mask
+    var smask = sz - 1;
+    for (var s = 0; s <= sym; ++s) {
+        var sf = freq[s];
+        if (sf < 1) {
+            dstate[s] = -sf;
+            continue;
+        }
+        // This is split into two loops in zstd to avoid branching, but as JS is higher-level that is unnecessary
+        for (i = 0; i < sf; ++i) {
+            syms[sympos] = s;
+            do {
+                sympos = (sympos + sstep) & smask;
+            } while (sympos >= ht);
+        }
+    }
+    // After spreading symbols, should be zero again
+    if (sympos)
+        err(0);
+    for (i = 0; i < sz; ++i) {
+        // next state
+        var ns = dstate[syms[i]]++;
+        // num bits
+        var nb = nbits[i] = al - msb(ns);
+        nstate[i] = (ns << nb) - sz;
+    }
+    return [(tpos + 7) >> 3, {
+            b: al,
+            s: syms,
+            n: nbits,
+            t: nstate
+        }];
+};
+// read huffman
+var rhu = function (dat, bt) {
+    //  index  weight count
+    var i = 0, wc = -1;
+    //    buffer             header byte
+    var buf = new u8(292), hb = dat[bt];
+    // huffman weights
+    var hw = buf.subarray(0, 256);
+    // rank count
+    var rc = buf.subarray(256, 268);
+    // rank index
+    var ri = new u16(buf.buffer, 268);
+    // NOTE: at this point bt is 1 less than expected
+    if (hb < 128) {
+        // end byte, fse decode table
+        var _a = rfse(dat, bt + 1, 6), ebt = _a[0], fdt = _a[1];
+        bt += hb;
+        var epos = ebt << 3;
+        // last byte
+        var lb = dat[bt];
+        if (!lb)
+            err(0);
+        //  state1   state2   state1 bits   state2 bits
+        var st1 = 0, st2 = 0, btr1 = fdt.b, btr2 = btr1;
+        // fse pos
+        // pre-increment to account for original deficit of 1
+        var fpos = (++bt << 3) - 8 + msb(lb);
+        for (;;) {
+            fpos -= btr1;
+            if (fpos < epos)
+                break;
+            var cbt = fpos >> 3;
+            st1 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr1) - 1);
+            hw[++wc] = fdt.s[st1];
+            fpos -= btr2;
+            if (fpos < epos)
+                break;
+            cbt = fpos >> 3;
+            st2 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr2) - 1);
+            hw[++wc] = fdt.s[st2];
+            btr1 = fdt.n[st1];
+            st1 = fdt.t[st1];
+            btr2 = fdt.n[st2];
+            st2 = fdt.t[st2];
+        }
+        if (++wc > 255)
+            err(0);
+    }
+    else {
+        wc = hb - 127;
+        for (; i < wc; i += 2) {
+            var byte = dat[++bt];
+            hw[i] = byte >> 4;
+            hw[i + 1] = byte & 15;
+        }
+        ++bt;
+    }
+    // weight exponential sum
+    var wes = 0;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        // bits must be at most 11, same as weight
+        if (wt > 11)
+            err(0);
+        wes += wt && (1 << (wt - 1));
+    }
+    // max bits
+    var mb = msb(wes) + 1;
+    // table size
+    var ts = 1 << mb;
+    // remaining sum
+    var rem = ts - wes;
+    // must be power of 2
+    if (rem & (rem - 1))
+        err(0);
+    hw[wc++] = msb(rem) + 1;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        ++rc[hw[i] = wt && (mb + 1 - wt)];
+    }
+    // huf buf
+    var hbuf = new u8(ts << 1);
+    //    symbols                      num bits
+    var syms = hbuf.subarray(0, ts), nb = hbuf.subarray(ts);
+    ri[mb] = 0;
+    for (i = mb; i > 0; --i) {
+        var pv = ri[i];
+        fill(nb, i, pv, ri[i - 1] = pv + rc[i] * (1 << (mb - i)));
+    }
+    if (ri[0] != ts)
+        err(0);
+    for (i = 0; i < wc; ++i) {
+        var bits = hw[i];
+        if (bits) {
+            var code = ri[bits];
+            fill(syms, i, code, ri[bits] = code + (1 << (mb - bits)));
+        }
+    }
+    return [bt, {
+            n: nb,
+            b: mb,
+            s: syms
+        }];
+};
+// Tables generated using this:
+// https://gist.github.com/101arrowz/a979452d4355992cbf8f257cbffc9edd
+// default literal length table
+var dllt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    81, 16, 99, 140, 49, 198, 24, 99, 12, 33, 196, 24, 99, 102, 102, 134, 70, 146, 4
+]), 0, 6)[1];
+// default match length table
+var dmlt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    33, 20, 196, 24, 99, 140, 33, 132, 16, 66, 8, 33, 132, 16, 66, 8, 33, 68, 68, 68, 68, 68, 68, 68, 68, 36, 9
+]), 0, 6)[1];
+// default offset code table
+var doct = /*#__PURE__ */ rfse(/*#__PURE__*/ new u8([
+    32, 132, 16, 66, 102, 70, 68, 68, 68, 68, 36, 73, 2
+]), 0, 5)[1];
+// bits to baseline
+var b2bl = function (b, s) {
+    var len = b.length, bl = new i32(len);
+    for (var i = 0; i < len; ++i) {
+        bl[i] = s;
+        s += 1 << b[i];
+    }
+    return bl;
+};
+// literal length bits
+var llb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 16843009, 50528770, 134678020, 202050057, 269422093
+])).buffer, 0, 36);
+// literal length baseline
+var llbl = /*#__PURE__ */ b2bl(llb, 0);
+// match length bits
+var mlb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 0, 0, 0, 0, 16843009, 50528770, 117769220, 185207048, 252579084, 16
+])).buffer, 0, 53);
+// match length baseline
+var mlbl = /*#__PURE__ */ b2bl(mlb, 3);
+// decode huffman stream
+var dhu = function (dat, out, hu) {
+    var len = dat.length, ss = out.length, lb = dat[len - 1], msk = (1 << hu.b) - 1, eb = -hu.b;
+    if (!lb)
+        err(0);
+    var st = 0, btr = hu.b, pos = (len << 3) - 8 + msb(lb) - btr, i = -1;
+    for (; pos > eb && i < ss;) {
+        var cbt = pos >> 3;
+        var val = (dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (pos & 7);
+        st = ((st << btr) | val) & msk;
+        out[++i] = hu.s[st];
+        pos -= (btr = hu.n[st]);
+    }
+    if (pos != eb || i + 1 != ss)
+        err(0);
+};
+// decode huffman stream 4x
+// TODO: use workers to parallelize
+var dhu4 = function (dat, out, hu) {
+    var bt = 6;
+    var ss = out.length, sz1 = (ss + 3) >> 2, sz2 = sz1 << 1, sz3 = sz1 + sz2;
+    dhu(dat.subarray(bt, bt += dat[0] | (dat[1] << 8)), out.subarray(0, sz1), hu);
+    dhu(dat.subarray(bt, bt += dat[2] | (dat[3] << 8)), out.subarray(sz1, sz2), hu);
+    dhu(dat.subarray(bt, bt += dat[4] | (dat[5] << 8)), out.subarray(sz2, sz3), hu);
+    dhu(dat.subarray(bt), out.subarray(sz3), hu);
+};
+// read Zstandard block
+var rzb = function (dat, st, out) {
+    var _a;
+    var bt = st.b;
+    //    byte 0        block type
+    var b0 = dat[bt], btype = (b0 >> 1) & 3;
+    st.l = b0 & 1;
+    var sz = (b0 >> 3) | (dat[bt + 1] << 5) | (dat[bt + 2] << 13);
+    // end byte for block
+    var ebt = (bt += 3) + sz;
+    if (btype == 1) {
+        if (bt >= dat.length)
+            return;
+        st.b = bt + 1;
+        if (out) {
+            fill(out, dat[bt], st.y, st.y += sz);
+            return out;
+        }
+        return fill(new u8(sz), dat[bt]);
+    }
+    if (ebt > dat.length)
+        return;
+    if (btype == 0) {
+        st.b = ebt;
+        if (out) {
+            out.set(dat.subarray(bt, ebt), st.y);
+            st.y += sz;
+            return out;
+        }
+        return slc(dat, bt, ebt);
+    }
+    if (btype == 2) {
+        //    byte 3        lit btype     size format
+        var b3 = dat[bt], lbt = b3 & 3, sf = (b3 >> 2) & 3;
+        // lit src size  lit cmp sz 4 streams
+        var lss = b3 >> 4, lcs = 0, s4 = 0;
+        if (lbt < 2) {
+            if (sf & 1)
+                lss |= (dat[++bt] << 4) | ((sf & 2) && (dat[++bt] << 12));
+            else
+                lss = b3 >> 3;
+        }
+        else {
+            s4 = sf;
+            if (sf < 2)
+                lss |= ((dat[++bt] & 63) << 4), lcs = (dat[bt] >> 6) | (dat[++bt] << 2);
+            else if (sf == 2)
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 3) << 12), lcs = (dat[bt] >> 2) | (dat[++bt] << 6);
+            else
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 63) << 12), lcs = (dat[bt] >> 6) | (dat[++bt] << 2) | (dat[++bt] << 10);
+        }
+        ++bt;
+        // add literals to end - can never overlap with backreferences because unused literals always appended
+        var buf = out ? out.subarray(st.y, st.y + st.m) : new u8(st.m);
+        // starting point for literals
+        var spl = buf.length - lss;
+        if (lbt == 0)
+            buf.set(dat.subarray(bt, bt += lss), spl);
+        else if (lbt == 1)
+            fill(buf, dat[bt++], spl);
+        else {
+            // huffman table
+            var hu = st.h;
+            if (lbt == 2) {
+                var hud = rhu(dat, bt);
+                // subtract description length
+                lcs += bt - (bt = hud[0]);
+                st.h = hu = hud[1];
+            }
+            else if (!hu)
+                err(0);
+            (s4 ? dhu4 : dhu)(dat.subarray(bt, bt += lcs), buf.subarray(spl), hu);
+        }
+        // num sequences
+        var ns = dat[bt++];
+        if (ns) {
+            if (ns == 255)
+                ns = (dat[bt++] | (dat[bt++] << 8)) + 0x7F00;
+            else if (ns > 127)
+                ns = ((ns - 128) << 8) | dat[bt++];
+            // symbol compression modes
+            var scm = dat[bt++];
+            if (scm & 3)
+                err(0);
+            var dts = [dmlt, doct, dllt];
+            for (var i = 2; i > -1; --i) {
+                var md = (scm >> ((i << 1) + 2)) & 3;
+                if (md == 1) {
+                    // rle buf
+                    var rbuf = new u8([0, 0, dat[bt++]]);
+                    dts[i] = {
+                        s: rbuf.subarray(2, 3),
+                        n: rbuf.subarray(0, 1),
+                        t: new u16(rbuf.buffer, 0, 1),
+                        b: 0
+                    };
+                }
+                else if (md == 2) {
+                    // accuracy log 8 for offsets, 9 for others
+                    _a = rfse(dat, bt, 9 - (i & 1)), bt = _a[0], dts[i] = _a[1];
+                }
+                else if (md == 3) {
+                    if (!st.t)
+                        err(0);
+                    dts[i] = st.t[i];
+                }
+            }
+            var _b = st.t = dts, mlt = _b[0], oct = _b[1], llt = _b[2];
+            var lb = dat[ebt - 1];
+            if (!lb)
+                err(0);
+            var spos = (ebt << 3) - 8 + msb(lb) - llt.b, cbt = spos >> 3, oubt = 0;
+            var lst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << llt.b) - 1);
+            cbt = (spos -= oct.b) >> 3;
+            var ost = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << oct.b) - 1);
+            cbt = (spos -= mlt.b) >> 3;
+            var mst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mlt.b) - 1);
+            for (++ns; --ns;) {
+                var llc = llt.s[lst];
+                var lbtr = llt.n[lst];
+                var mlc = mlt.s[mst];
+                var mbtr = mlt.n[mst];
+                var ofc = oct.s[ost];
+                var obtr = oct.n[ost];
+                cbt = (spos -= ofc) >> 3;
+                var ofp = 1 << ofc;
+                var off = ofp + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16) | (dat[cbt + 3] << 24)) >>> (spos & 7)) & (ofp - 1));
+                cbt = (spos -= mlb[mlc]) >> 3;
+                var ml = mlbl[mlc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << mlb[mlc]) - 1));
+                cbt = (spos -= llb[llc]) >> 3;
+                var ll = llbl[llc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << llb[llc]) - 1));
+                cbt = (spos -= lbtr) >> 3;
+                lst = llt.t[lst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << lbtr) - 1));
+                cbt = (spos -= mbtr) >> 3;
+                mst = mlt.t[mst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mbtr) - 1));
+                cbt = (spos -= obtr) >> 3;
+                ost = oct.t[ost] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << obtr) - 1));
+                if (off > 3) {
+                    st.o[2] = st.o[1];
+                    st.o[1] = st.o[0];
+                    st.o[0] = off -= 3;
+                }
+                else {
+                    var idx = off - (ll != 0);
+                    if (idx) {
+                        off = idx == 3 ? st.o[0] - 1 : st.o[idx];
+                        if (idx > 1)
+                            st.o[2] = st.o[1];
+                        st.o[1] = st.o[0];
+                        st.o[0] = off;
+                    }
+                    else
+                        off = st.o[0];
+                }
+                for (var i = 0; i < ll; ++i) {
+                    buf[oubt + i] = buf[spl + i];
+                }
+                oubt += ll, spl += ll;
+                var stin = oubt - off;
+                if (stin < 0) {
+                    var len = -stin;
+                    var bs = st.e + stin;
+                    if (len > ml)
+                        len = ml;
+                    for (var i = 0; i < len; ++i) {
+                        buf[oubt + i] = st.w[bs + i];
+                    }
+                    oubt += len, ml -= len, stin = 0;
+                }
+                for (var i = 0; i < ml; ++i) {
+                    buf[oubt + i] = buf[stin + i];
+                }
+                oubt += ml;
+            }
+            if (oubt != spl) {
+                while (spl < buf.length) {
+                    buf[oubt++] = buf[spl++];
+                }
+            }
+            else
+                oubt = buf.length;
+            if (out)
+                st.y += oubt;
+            else
+                buf = slc(buf, 0, oubt);
+        }
+        else if (out) {
+            st.y += lss;
+            if (spl) {
+                for (var i = 0; i < lss; ++i) {
+                    buf[i] = buf[spl + i];
+                }
+            }
+        }
+        else if (spl)
+            buf = slc(buf, spl);
+        st.b = ebt;
+        return buf;
+    }
+    err(2);
+};
+// concat
+var cct = function (bufs, ol) {
+    if (bufs.length == 1)
+        return bufs[0];
+    var buf = new u8(ol);
+    for (var i = 0, b = 0; i < bufs.length; ++i) {
+        var chk = bufs[i];
+        buf.set(chk, b);
+        b += chk.length;
+    }
+    return buf;
+};
+/**
+ * Decompresses Zstandard data
+ * @param dat The input data
+ * @param buf The output buffer. If unspecified, the function will allocate
+ *            exactly enough memory to fit the decompressed data. If your
+ *            data has multiple frames and you know the output size, specifying
+ *            it will yield better performance.
+ * @returns The decompressed data
+ */
+function decompress(dat, buf) {
+    var bufs = [], nb = +!buf;
+    var bt = 0, ol = 0;
+    for (; dat.length;) {
+        var st = rzfh(dat, nb || buf);
+        if (typeof st == 'object') {
+            if (nb) {
+                buf = null;
+                if (st.w.length == st.u) {
+                    bufs.push(buf = st.w);
+                    ol += st.u;
+                }
+            }
+            else {
+                bufs.push(buf);
+                st.e = 0;
+            }
+            for (; !st.l;) {
+                var blk = rzb(dat, st, buf);
+                if (!blk)
+                    err(5);
+                if (buf)
+                    st.e = st.y;
+                else {
+                    bufs.push(blk);
+                    ol += blk.length;
+                    cpw(st.w, 0, blk.length);
+                    st.w.set(blk, st.w.length - blk.length);
+                }
+            }
+            bt = st.b + (st.c * 4);
+        }
+        else
+            bt = st;
+        dat = dat.subarray(bt);
+    }
+    return cct(bufs, ol);
+}
+/**
+ * Decompressor for Zstandard streamed data
+ */
+var Decompress = /*#__PURE__*/ (function () {
+    /**
+     * Creates a Zstandard decompressor
+     * @param ondata The handler for stream data
+     */
+    function Decompress(ondata) {
+        this.ondata = ondata;
+        this.c = [];
+        this.l = 0;
+        this.z = 0;
+    }
+    /**
+     * Pushes data to be decompressed
+     * @param chunk The chunk of data to push
+     * @param final Whether or not this is the last chunk in the stream
+     */
+    Decompress.prototype.push = function (chunk, final) {
+        if (typeof this.s == 'number') {
+            var sub = Math.min(chunk.length, this.s);
+            chunk = chunk.subarray(sub);
+            this.s -= sub;
+        }
+        var sl = chunk.length;
+        var ncs = sl + this.l;
+        if (!this.s) {
+            if (final) {
+                if (!ncs) {
+                    this.ondata(new u8(0), true);
+                    return;
+                }
+                // min for frame + one block
+                if (ncs < 5)
+                    err(5);
+            }
+            else if (ncs < 18) {
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (typeof (this.s = rzfh(chunk)) == 'number')
+                return this.push(chunk, final);
+        }
+        if (typeof this.s != 'number') {
+            if (ncs < (this.z || 3)) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (!this.z && ncs < (this.z = (chunk[this.s.b] & 2) ? 4 : 3 + ((chunk[this.s.b] >> 3) | (chunk[this.s.b + 1] << 5) | (chunk[this.s.b + 2] << 13)))) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            else
+                this.z = 0;
+            for (;;) {
+                var blk = rzb(chunk, this.s);
+                if (!blk) {
+                    if (final)
+                        err(5);
+                    var adc = chunk.subarray(this.s.b);
+                    this.s.b = 0;
+                    this.c.push(adc), this.l += adc.length;
+                    return;
+                }
+                else {
+                    this.ondata(blk, false);
+                    cpw(this.s.w, 0, blk.length);
+                    this.s.w.set(blk, this.s.w.length - blk.length);
+                }
+                if (this.s.l) {
+                    var rest = chunk.subarray(this.s.b);
+                    this.s = this.s.c * 4;
+                    this.push(rest, final);
+                    return;
+                }
+            }
+        }
+        else if (final)
+            err(5);
+    };
+    return Decompress;
+}());
+
+
+;// CONCATENATED MODULE: ../packages/scanner/dist/sources/streams.js
+
+
+
+
+/** Bytes needed to recognise every kind (a tar's magic sits at offset 257). */
+const SNIFF_BYTES = 512;
+/** What kind of archive the bytes start with, if any. */
+function archiveKind(name, head) {
+    const b = head;
+    if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && (b[2] === 3 || b[2] === 5) && b[3] === b[2] + 1) {
+        return 'zip';
+    }
+    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b)
+        return 'gzip';
+    if (b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd)
+        return 'zstd';
+    if (b.length >= 262 && Buffer.from(b.subarray(257, 262)).toString('latin1') === 'ustar')
+        return 'tar';
+    // A pre-POSIX tar has no magic: trust the name when the first block is a plausible header.
+    if (/\.tar$/i.test(name) && b.length >= 512 && b[0] !== 0 && b[156] !== undefined)
+        return 'tar';
+    return undefined;
+}
+/** The first bytes of a stream, and a stream that yields everything (those bytes included). */
+async function sniff(stream, want = SNIFF_BYTES) {
+    const it = stream[Symbol.asyncIterator]();
+    const chunks = [];
+    let have = 0;
+    let ended = false;
+    while (have < want) {
+        const r = await it.next();
+        if (r.done) {
+            ended = true;
+            break;
+        }
+        const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+        chunks.push(chunk);
+        have += chunk.length;
+    }
+    const head = Buffer.concat(chunks);
+    async function* all() {
+        if (head.length > 0)
+            yield head;
+        if (ended)
+            return;
+        for (let r = await it.next(); !r.done; r = await it.next())
+            yield r.value;
+    }
+    const out = external_node_stream_.Readable.from(all(), { objectMode: false });
+    out.once('close', () => {
+        if (!stream.destroyed)
+            stream.destroy();
+    });
+    return { head: head.subarray(0, want), stream: out };
+}
+/** A compressed stream expanded past the allowed ratio (a decompression bomb). */
+class RatioExceededError extends Error {
+    name = 'RatioExceededError';
+}
+/**
+ * Decompresses a gzip or zstd stream, stopping with RatioExceededError once the output passes
+ * RATIO_MIN_BYTES and exceeds `maxRatio` times the input read so far.
+ */
+function streams_decompress(input, kind, maxRatio) {
+    let inBytes = 0;
+    let outBytes = 0;
+    const countIn = new external_node_stream_.Transform({
+        transform(chunk, _enc, cb) {
+            inBytes += chunk.length;
+            cb(null, chunk);
+        },
+    });
+    const countOut = new external_node_stream_.Transform({
+        transform(chunk, _enc, cb) {
+            outBytes += chunk.length;
+            if (outBytes > RATIO_MIN_BYTES && outBytes > maxRatio * Math.max(inBytes, 1)) {
+                cb(new RatioExceededError(`expands more than ${maxRatio}x (${inBytes} compressed bytes gave ${outBytes}); likely a decompression bomb`));
+                return;
+            }
+            cb(null, chunk);
+        },
+    });
+    const inflate = kind === 'gzip' ? (0,external_node_zlib_.createGunzip)() : zstdStream();
+    // Errors anywhere end the last stream, which is the one the reader sees.
+    for (const s of [input, countIn, inflate])
+        s.once('error', (e) => countOut.destroy(e));
+    countOut.once('close', () => {
+        for (const s of [input, countIn, inflate])
+            if (!s.destroyed)
+                s.destroy();
+    });
+    input.pipe(countIn).pipe(inflate).pipe(countOut);
+    return countOut;
+}
+function zstdStream() {
+    let push;
+    const d = new Decompress((chunk) => push?.(Buffer.from(chunk)));
+    const run = (t, chunk, final, cb) => {
+        push = (c) => t.push(c);
+        try {
+            d.push(chunk, final);
+            cb();
+        }
+        catch (e) {
+            cb(new Error(`invalid zstd data: ${e.message}`));
+        }
+    };
+    return new external_node_stream_.Transform({
+        transform(chunk, _enc, cb) {
+            run(this, chunk, false, cb);
+        },
+        flush(cb) {
+            run(this, new Uint8Array(0), true, cb);
+        },
+    });
+}
+/**
+ * Reads a stream whose size is known (a tar entry), at most `max` bytes. After the first
+ * SNIFF_BYTES, `skipHead(head)` may decide the rest is not worth reading (a binary file); the
+ * stream is then drained. Larger streams are drained too, after the same look at their head.
+ */
+async function readBounded(stream, size, max, skipHead) {
+    const chunks = [];
+    let have = 0;
+    let decided = false;
+    let verdict = 'content';
+    for await (const c of stream) {
+        const chunk = c;
+        if (verdict !== 'content')
+            continue; // draining
+        chunks.push(chunk);
+        have += chunk.length;
+        if (!decided && (have >= SNIFF_BYTES || have >= size)) {
+            decided = true;
+            const head = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+            if (skipHead(head.subarray(0, SNIFF_BYTES)))
+                verdict = 'skipped';
+            else if (size > max)
+                verdict = 'too-large';
+        }
+        if (verdict === 'content' && have > max)
+            verdict = 'too-large';
+        if (verdict !== 'content')
+            chunks.length = 0;
+    }
+    if (!decided && have > 0 && skipHead(Buffer.concat(chunks).subarray(0, SNIFF_BYTES)))
+        verdict = 'skipped';
+    if (verdict === 'skipped')
+        return { kind: 'skipped' };
+    if (verdict === 'too-large')
+        return { kind: 'too-large', size: Math.max(size, have) };
+    return { kind: 'content', content: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) };
+}
+//# sourceMappingURL=streams.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/sources/zip.js
+
+
+/** Random access over a buffer. */
+function bufferAccess(buf) {
+    return {
+        size: buf.length,
+        read: (offset, length) => buf.subarray(offset, Math.min(buf.length, offset + length)),
+    };
+}
+/** Random access over an open file (positioned reads: the file is never loaded whole). */
+function fileAccess(fd, size) {
+    return {
+        size,
+        read(offset, length) {
+            const n = Math.max(0, Math.min(length, size - offset));
+            const buf = Buffer.allocUnsafe(n);
+            let done = 0;
+            while (done < n) {
+                const got = (0,external_node_fs_namespaceObject.readSync)(fd, buf, done, n - done, offset + done);
+                if (got === 0)
+                    break;
+                done += got;
+            }
+            return buf.subarray(0, done);
+        },
+    };
+}
+/** A zip whose structure is broken; the message says where. */
+class CorruptArchiveError extends Error {
+    name = 'CorruptArchiveError';
+}
+/** An entry that inflated past the bytes it was allowed. */
+class EntryTooLargeError extends Error {
+    name = 'EntryTooLargeError';
+}
+const EOCD_SIG = 0x06054b50;
+const EOCD64_LOCATOR_SIG = 0x07064b50;
+const EOCD64_SIG = 0x06064b50;
+const CENTRAL_SIG = 0x02014b50;
+const LOCAL_SIG = 0x04034b50;
+const U32_MAX = 0xffffffff;
+const utf8 = new TextDecoder('utf-8');
+/** Reads the central directory lazily, entry by entry, so an entry limit stops a huge one early. */
+function* zipEntries(src) {
+    const { offset, count, size } = findCentralDirectory(src);
+    if (offset + size > src.size)
+        throw new CorruptArchiveError('central directory runs past the end of the file');
+    const dir = src.read(offset, size);
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+        if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL_SIG) {
+            throw new CorruptArchiveError(`central directory entry ${i + 1} of ${count} is damaged`);
+        }
+        const flags = dir.readUInt16LE(p + 8);
+        const method = dir.readUInt16LE(p + 10);
+        let compressedSize = dir.readUInt32LE(p + 20);
+        let size = dir.readUInt32LE(p + 24);
+        const nameLen = dir.readUInt16LE(p + 28);
+        const extraLen = dir.readUInt16LE(p + 30);
+        const commentLen = dir.readUInt16LE(p + 32);
+        let localOffset = dir.readUInt32LE(p + 42);
+        const nameBytes = dir.subarray(p + 46, p + 46 + nameLen);
+        const extra = dir.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen);
+        // Zip64: the sizes and offset that overflowed 32 bits are in extra field 0x0001, in this order.
+        for (let e = 0; e + 4 <= extra.length;) {
+            const id = extra.readUInt16LE(e);
+            const len = extra.readUInt16LE(e + 2);
+            if (id === 0x0001) {
+                let q = e + 4;
+                const next = () => {
+                    if (q + 8 > e + 4 + len || q + 8 > extra.length)
+                        throw new CorruptArchiveError('damaged zip64 field');
+                    const v = Number(extra.readBigUInt64LE(q));
+                    q += 8;
+                    return v;
+                };
+                if (size === U32_MAX)
+                    size = next();
+                if (compressedSize === U32_MAX)
+                    compressedSize = next();
+                if (localOffset === U32_MAX)
+                    localOffset = next();
+            }
+            e += 4 + len;
+        }
+        const name = utf8.decode(nameBytes);
+        yield {
+            name,
+            method,
+            compressedSize,
+            size,
+            localOffset,
+            encrypted: (flags & 1) !== 0,
+            isDirectory: name.endsWith('/'),
+        };
+        p += 46 + nameLen + extraLen + commentLen;
+    }
+}
+function findCentralDirectory(src) {
+    // The end record is 22 bytes plus a comment of up to 64 KiB, at the very end.
+    const tailLen = Math.min(src.size, 22 + 0xffff);
+    const tailStart = src.size - tailLen;
+    const tail = src.read(tailStart, tailLen);
+    for (let i = tail.length - 22; i >= 0; i--) {
+        if (tail.readUInt32LE(i) !== EOCD_SIG)
+            continue;
+        let count = tail.readUInt16LE(i + 10);
+        let size = tail.readUInt32LE(i + 12);
+        let offset = tail.readUInt32LE(i + 16);
+        if (i >= 20 && tail.readUInt32LE(i - 20) === EOCD64_LOCATOR_SIG) {
+            const at = Number(tail.readBigUInt64LE(i - 20 + 8));
+            const rec = src.read(at, 56);
+            if (rec.length < 56 || rec.readUInt32LE(0) !== EOCD64_SIG) {
+                throw new CorruptArchiveError('damaged zip64 end record');
+            }
+            count = Number(rec.readBigUInt64LE(32));
+            size = Number(rec.readBigUInt64LE(40));
+            offset = Number(rec.readBigUInt64LE(48));
+        }
+        return { offset, count, size };
+    }
+    throw new CorruptArchiveError('no end-of-central-directory record (truncated or not a zip)');
+}
+/** Where an entry's data starts: after its local header, whose name and extra lengths may differ. */
+function dataOffset(src, entry) {
+    const h = src.read(entry.localOffset, 30);
+    if (h.length < 30 || h.readUInt32LE(0) !== LOCAL_SIG) {
+        throw new CorruptArchiveError(`local header of ${entry.name} is damaged`);
+    }
+    return entry.localOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28);
+}
+/** Compression methods this reader can undo: stored and deflate. */
+function isSupportedMethod(method) {
+    return method === 0 || method === 8;
+}
+/**
+ * An entry's bytes, at most `maxBytes` of them: inflation stops there whatever the headers claim,
+ * so a zip bomb whose directory lies about sizes still costs at most `maxBytes`.
+ */
+function readZipEntry(src, entry, maxBytes) {
+    const start = dataOffset(src, entry);
+    if (start + entry.compressedSize > src.size) {
+        throw new CorruptArchiveError(`data of ${entry.name} runs past the end of the file`);
+    }
+    const raw = src.read(start, entry.compressedSize);
+    if (entry.method === 0) {
+        if (raw.length > maxBytes)
+            throw new EntryTooLargeError(entry.name);
+        return raw;
+    }
+    try {
+        return (0,external_node_zlib_.inflateRawSync)(raw, { maxOutputLength: Math.max(1, maxBytes) });
+    }
+    catch (e) {
+        const err = e;
+        if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError)
+            throw new EntryTooLargeError(entry.name);
+        throw new CorruptArchiveError(`cannot inflate ${entry.name}: ${err.message}`);
+    }
+}
+//# sourceMappingURL=zip.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/sources/archive.js
+
+
+
+
+
+
+
+/** Separator between the links of an archive chain in a path, as Java writes jar URLs. */
+const CHAIN_SEPARATOR = '!/';
+/** Extensions of archives that are opened even though the binary-extension rule lists them. */
+const ARCHIVE_EXT = /\.(zip|jar|war|ear|whl|nupkg|tar|gz|tgz|zst|tzst)$/i;
+/** Text is handed to the engine in pieces of at most this many characters, overlapping. */
+const FRAGMENT_CHARS = 8 * 1024 * 1024;
+const archive_OVERLAP_CHARS = 64 * 1024;
+/** A name as a report may show it: control characters escaped, so a name cannot forge report lines. */
+function displayName(name) {
+    return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+/** Whether an entry is left out by name: lock files, and binaries unless they are archives to open. */
+function skipByName(ctx, path, name) {
+    if (ctx.exclude?.(path))
+        return true;
+    if (ctx.skipLockfiles && isLockfile(name))
+        return true;
+    return !ctx.scanBinaries && hasBinaryExtension(name) && !ARCHIVE_EXT.test(name);
+}
+/** Whether content, judged by its first bytes, is binary that is not worth reading further. */
+function skipByHead(ctx, name, head) {
+    return !ctx.scanBinaries && archiveKind(name, head) === undefined && looksBinary(head);
+}
+function chainPath(chain) {
+    return chain.join(CHAIN_SEPARATOR);
+}
+/**
+ * The fragments of one archive file on disk (zip, jar, war, ear, whl, nupkg, tar, tar.gz, tar.zst,
+ * and archives inside it, to the depth limit). Nothing is written to disk.
+ */
+async function* archiveFileFragments(ctx, file, name) {
+    const fd = (0,external_node_fs_namespaceObject.openSync)(file, 'r');
+    try {
+        const size = (0,external_node_fs_namespaceObject.fstatSync)(fd).size;
+        const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
+        (0,external_node_fs_namespaceObject.readSync)(fd, head, 0, head.length, 0);
+        const kind = archiveKind(name, head);
+        if (kind === undefined) {
+            ctx.budget.problem({
+                kind: 'unreadable',
+                path: name,
+                message: 'not an archive keyfence can open (zip, jar, war, ear, whl, nupkg, tar, tar.gz, tar.zst)',
+            });
+            return;
+        }
+        const source = kind === 'zip' ? fileAccess(fd, size) : (0,external_node_fs_namespaceObject.createReadStream)(file);
+        yield* openArchive(ctx, [name], kind, source, 0);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+/**
+ * The fragments of one entry's content: text goes to the engine, an archive is opened (one level
+ * deeper, within the depth limit), binary is skipped unless binaries are scanned.
+ * `depth` is the depth of the archive the entry came from (0: the input itself).
+ */
+async function* contentFragments(ctx, chain, content, depth) {
+    const name = chain[chain.length - 1] ?? '';
+    const kind = archiveKind(name, content.subarray(0, SNIFF_BYTES));
+    if (kind !== undefined) {
+        if (depth + 1 > ctx.budget.limits.maxDepth) {
+            ctx.budget.limit(chainPath(chain), `archive nested deeper than ${ctx.budget.limits.maxDepth} levels; not opened (raise --archive-max-depth)`);
+            return;
+        }
+        yield* openArchive(ctx, chain, kind, content, depth + 1);
+        return;
+    }
+    const binary = looksBinary(content);
+    if (binary && !ctx.scanBinaries) {
+        ctx.counts.skipped++;
+        return;
+    }
+    ctx.counts.files++;
+    ctx.counts.bytes += content.length;
+    yield* textFragments(ctx, chain, content.toString(binary ? 'latin1' : 'utf8'));
+}
+function* textFragments(ctx, chain, text) {
+    const path = chainPath(chain);
+    const location = { ...ctx.location };
+    if (ctx.chainAlways || chain.length > 1)
+        location.chain = chain;
+    let line = 1;
+    let column = 0;
+    for (let start = 0;;) {
+        const end = Math.min(text.length, start + FRAGMENT_CHARS);
+        yield { text: text.slice(start, end), path, startLine: line, startColumn: column, location };
+        if (end >= text.length)
+            return;
+        const next = Math.max(start + 1, end - archive_OVERLAP_CHARS);
+        for (let i = text.indexOf('\n', start); i >= 0 && i < next; i = text.indexOf('\n', i + 1)) {
+            line++;
+            column = 0;
+            start = i + 1;
+        }
+        column += next - start;
+        start = next;
+    }
+}
+/** Opens an archive (already recognised) and yields the fragments of its entries. */
+async function* openArchive(ctx, chain, kind, source, depth) {
+    const path = chainPath(chain);
+    try {
+        if (kind === 'zip') {
+            const src = Buffer.isBuffer(source) ? bufferAccess(source) : source;
+            yield* zipFragments(ctx, chain, src, depth);
+            return;
+        }
+        const stream = Buffer.isBuffer(source) ? external_node_stream_.Readable.from([source]) : source;
+        if (kind === 'tar') {
+            yield* tarFragments(ctx, chain, stream, depth);
+            return;
+        }
+        const expanded = await sniff(streams_decompress(stream, kind, ctx.budget.limits.maxRatio));
+        const inner = innerName(chain[chain.length - 1] ?? '', kind);
+        if (archiveKind(inner, expanded.head) === 'tar') {
+            yield* tarFragments(ctx, chain, expanded.stream, depth);
+            return;
+        }
+        // A single compressed file (`app.env.gz`): its one entry is the file itself.
+        const entryChain = [...chain, inner];
+        ctx.budget.countEntry(chainPath(entryChain));
+        const r = await readBounded(expanded.stream, 0, ctx.budget.limits.maxEntryBytes, (h) => skipByHead(ctx, inner, h));
+        yield* afterRead(ctx, entryChain, r, depth);
+    }
+    catch (e) {
+        if (e instanceof RatioExceededError) {
+            ctx.budget.limit(path, `${e.message}; not read further (raise --archive-max-ratio)`);
+        }
+        else if (e instanceof CorruptArchiveError || isStreamFormatError(e)) {
+            ctx.budget.problem({ kind: 'unreadable', path, message: `corrupt ${kind}: ${e.message}` });
+        }
+        else {
+            throw e;
+        }
+    }
+}
+function isStreamFormatError(e) {
+    if (!(e instanceof Error))
+        return false;
+    const code = e.code ?? '';
+    return (code.startsWith('Z_') ||
+        code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+        /tar|zstd|unexpected end|header/i.test(e.message));
+}
+function innerName(name, kind) {
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    if (/\.t(gz|zst)$/i.test(base))
+        return `${base.slice(0, base.lastIndexOf('.'))}.tar`;
+    const stripped = base.replace(kind === 'gzip' ? /\.gz$/i : /\.zst$/i, '');
+    return stripped === base ? `${base}.contents` : stripped;
+}
+async function* afterRead(ctx, chain, r, depth) {
+    const path = chainPath(chain);
+    if (r.kind === 'skipped') {
+        ctx.counts.skipped++;
+        return;
+    }
+    if (r.kind === 'too-large') {
+        ctx.budget.limit(path, `entry is ${formatBytes(r.size)}, over the per-entry limit of ${formatBytes(ctx.budget.limits.maxEntryBytes)}; not scanned (raise --archive-max-entry-size)`);
+        return;
+    }
+    ctx.budget.countBytes(path, r.content.length);
+    yield* contentFragments(ctx, chain, r.content, depth);
+}
+async function* zipFragments(ctx, chain, src, depth) {
+    const { limits } = ctx.budget;
+    for (const entry of zipEntries(src)) {
+        if (entry.isDirectory)
+            continue;
+        const name = displayName(entry.name);
+        const entryChain = [...chain, name];
+        const path = chainPath(entryChain);
+        ctx.budget.countEntry(path);
+        if (skipByName(ctx, path, baseName(name))) {
+            ctx.counts.skipped++;
+            continue;
+        }
+        if (entry.encrypted) {
+            ctx.budget.problem({ kind: 'skipped', path, message: 'encrypted entry; not scanned' });
+            continue;
+        }
+        if (!isSupportedMethod(entry.method)) {
+            ctx.budget.problem({
+                kind: 'skipped',
+                path,
+                message: `compression method ${entry.method} is not supported (stored and deflate are); not scanned`,
+            });
+            continue;
+        }
+        if (entry.size > limits.maxEntryBytes) {
+            yield* afterRead(ctx, entryChain, { kind: 'too-large', size: entry.size }, depth);
+            continue;
+        }
+        if (entry.size > RATIO_MIN_BYTES && entry.size > limits.maxRatio * Math.max(entry.compressedSize, 1)) {
+            ctx.budget.limit(path, ratioMessage(entry.compressedSize, entry.size, limits.maxRatio, false));
+            continue;
+        }
+        // The directory may lie about sizes: inflation is capped by the entry limit and by the ratio.
+        const cap = Math.min(limits.maxEntryBytes, Math.max(RATIO_MIN_BYTES, limits.maxRatio * Math.max(entry.compressedSize, 1)));
+        let content;
+        try {
+            content = readZipEntry(src, entry, cap);
+        }
+        catch (e) {
+            if (!(e instanceof EntryTooLargeError))
+                throw e;
+            if (cap === limits.maxEntryBytes) {
+                yield* afterRead(ctx, entryChain, { kind: 'too-large', size: cap + 1 }, depth);
+            }
+            else {
+                ctx.budget.limit(path, ratioMessage(entry.compressedSize, cap, limits.maxRatio, true));
+            }
+            continue;
+        }
+        yield* afterRead(ctx, entryChain, { kind: 'content', content }, depth);
+    }
+}
+/** `capped`: inflation was stopped at `size`, so the entry is larger still. */
+function ratioMessage(compressed, size, maxRatio, capped) {
+    return (`expands more than ${maxRatio}x (${formatBytes(compressed)} to ${capped ? 'over ' : ''}${formatBytes(size)}); ` +
+        'likely a zip bomb, not scanned (raise --archive-max-ratio)');
+}
+/**
+ * Yields the entries of a tar stream one at a time (each must be read or drained before the next).
+ * Shared by archives and image layers.
+ */
+async function* tarEntries(stream) {
+    const ex = (0,tar_stream.extract)();
+    stream.once('error', (e) => ex.destroy(e));
+    stream.pipe(ex);
+    try {
+        // The entries' streams carry bytes; streamx types their chunks as unknown.
+        for await (const entry of ex)
+            yield entry;
+    }
+    finally {
+        if (!stream.destroyed)
+            stream.destroy();
+        if (!ex.destroyed)
+            ex.destroy();
+    }
+}
+async function* tarFragments(ctx, chain, stream, depth) {
+    for await (const entry of tarEntries(stream)) {
+        const h = entry.header;
+        if (h.type !== 'file' && h.type !== 'contiguous-file') {
+            entry.resume();
+            continue;
+        }
+        // `./conf/app.env` is `conf/app.env`; names are otherwise shown as written (`../x`, `/etc/x`).
+        const name = displayName(h.name.replace(/^(\.\/)+(?=.)/, ''));
+        yield* tarEntryFragments(ctx, [...chain, name], entry, h.size ?? 0, depth);
+    }
+}
+/** The fragments of one regular file in a tar stream (an archive's, or an image layer's). */
+async function* tarEntryFragments(ctx, chain, entry, size, depth) {
+    const path = chainPath(chain);
+    const name = baseName(chain[chain.length - 1] ?? '');
+    ctx.budget.countEntry(path);
+    if (skipByName(ctx, path, name)) {
+        ctx.counts.skipped++;
+        entry.resume();
+        return;
+    }
+    const r = await readBounded(entry, size, ctx.budget.limits.maxEntryBytes, (h) => skipByHead(ctx, name, h));
+    yield* afterRead(ctx, chain, r, depth);
+}
+function baseName(path) {
+    const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
+    return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}
+//# sourceMappingURL=archive.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/scan-archive.js
+
+
+
+
+
+
+/**
+ * Scans build artifacts (zip, jar, war, ear, whl, nupkg, tar, tar.gz, tar.zst) and the archives
+ * nested in them, in memory, within the limits. A corrupt archive or a limit becomes a problem and
+ * the scan goes on with the next input.
+ */
+async function scanArchives(options) {
+    const scan = new InputScan(options, createDetector(options.config));
+    for (const input of options.archives) {
+        if (!(0,external_node_fs_namespaceObject.existsSync)(input.file)) {
+            throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such archive: ${input.name}`, {
+                hint: 'check the path given to --archive',
+            });
+        }
+        const ctx = scan.context(input.name, {}, true);
+        try {
+            await scan.run(ctx, archiveFileFragments(ctx, input.file, input.name));
+        }
+        catch (e) {
+            if (e instanceof KeyfenceError)
+                throw e;
+            const code = e.code;
+            ctx.budget.problem({
+                kind: 'unreadable',
+                path: input.name,
+                message: `cannot read the archive (${code ?? e.message})`,
+            });
+        }
+    }
+    const result = scan.result();
+    result.findings.sort(compareFindings);
+    return result;
+}
+//# sourceMappingURL=scan-archive.js.map
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:readline"
@@ -56593,7 +58215,7 @@ const FIELD_SEP = '\x02';
 function git(repo, args) {
     const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', args, { cwd: repo, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (r.error) {
-        throw new errors_KeyfenceError(errors_ErrorCode.INPUT_UNREADABLE, `cannot run git: ${r.error.message}`, {
+        throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot run git: ${r.error.message}`, {
             hint: 'install git and make sure it is on PATH',
             cause: r.error,
         });
@@ -56604,10 +58226,10 @@ function git(repo, args) {
     return r.stdout;
 }
 /** A git command that exited non-zero. */
-class GitCommandError extends errors_KeyfenceError {
+class GitCommandError extends KeyfenceError {
     stderr;
     constructor(args, stderr) {
-        super(errors_ErrorCode.INPUT_UNREADABLE, `git ${args.join(' ')} failed: ${stderr.split('\n')[0] ?? ''}`, {
+        super(ErrorCode.INPUT_UNREADABLE, `git ${args.join(' ')} failed: ${stderr.split('\n')[0] ?? ''}`, {
             hint: 'check that the path is a git repository and the revisions exist',
         });
         this.stderr = stderr;
@@ -56629,7 +58251,7 @@ function hasCommit(repo, rev) {
 function gitTopLevel(dir) {
     const top = tryGit(dir, ['rev-parse', '--show-toplevel']);
     if (top === undefined) {
-        throw new errors_KeyfenceError(errors_ErrorCode.INPUT_NOT_FOUND, `${dir} is not inside a git repository`, {
+        throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `${dir} is not inside a git repository`, {
             hint: 'run the git modes (--diff, --history, --staged) inside a clone, or scan the folder without them',
         });
     }
@@ -56647,7 +58269,7 @@ function ensureRange(repo, base, head, remote = 'origin') {
         if (!hasCommit(repo, rev) && /^[0-9a-f]{40}$/.test(rev))
             fetch([rev]);
         if (!hasCommit(repo, rev)) {
-            throw new errors_KeyfenceError(errors_ErrorCode.INPUT_NOT_FOUND, `commit ${git_short(rev)} is not in this clone and could not be fetched`, {
+            throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `commit ${git_short(rev)} is not in this clone and could not be fetched`, {
                 hint,
             });
         }
@@ -56661,7 +58283,7 @@ function ensureRange(repo, base, head, remote = 'origin') {
         if (rangeIsComplete(repo, base, head))
             return;
     }
-    throw new errors_KeyfenceError(errors_ErrorCode.INPUT_NOT_FOUND, `this is a shallow clone and the history between ${git_short(base)} and ${git_short(head)} is missing`, { hint });
+    throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `this is a shallow clone and the history between ${git_short(base)} and ${git_short(head)} is missing`, { hint });
 }
 /**
  * The range is complete when base and head share a merge base and no commit between them is a
@@ -56885,7 +58507,7 @@ async function scanGit(options) {
     const repo = gitTopLevel(options.repo);
     if (range.kind === 'diff')
         ensureRange(repo, range.base, range.head, options.remote);
-    const detector = builtin_createDetector(config);
+    const detector = createDetector(config);
     const excluded = excludedPaths(config);
     const skipPath = (path) => skipsName(path.slice(path.lastIndexOf('/') + 1), config) || excluded?.(path) === true;
     const problems = [];
@@ -56894,7 +58516,11 @@ async function scanGit(options) {
     let bytes = 0;
     let fragments = 0;
     let binaries = 0;
-    const source = gitFragments(repo, range, { skipPath, onBinary: () => binaries++, onCommit: (sha) => commits.add(sha) });
+    const source = gitFragments(repo, range, {
+        skipPath,
+        onBinary: () => binaries++,
+        onCommit: (sha) => commits.add(sha),
+    });
     for await (const fragment of source) {
         fragments++;
         bytes += fragment.text.length;
@@ -56918,956 +58544,6 @@ async function scanGit(options) {
     };
 }
 //# sourceMappingURL=scan-git.js.map
-;// CONCATENATED MODULE: ../packages/scanner/dist/sources/github-event.js
-
-
-/** How the scan action picks what to scan: from the triggering event (`auto`), or as told. */
-const SCAN_MODES = ['auto', 'diff', 'history', 'files'];
-const ZERO_SHA = /^0+$/;
-const RANGE_EVENTS = 'pull_request, pull_request_target, push and merge_group';
-/**
- * Decides what a run scans. `auto`: a pull request (or merge queue group) scans the commits
- * between its base and head, a push the commits it pushed, anything else (schedule,
- * workflow_dispatch, ...) the checked-out files. `diff`, `history` and `files` override that,
- * where the event allows (`diff` needs an event that has a range).
- */
-function resolveScanTarget(input) {
-    const { eventName, payload, mode } = input;
-    if (mode === 'files')
-        return { kind: 'files', description: 'the checked-out files (mode: files)' };
-    if (mode === 'history')
-        return { kind: 'git', range: { kind: 'history' }, description: 'the git history' };
-    const fromEvent = eventRange(eventName, payload);
-    if (fromEvent)
-        return fromEvent;
-    if (mode === 'diff') {
-        throw new errors_KeyfenceError(errors_ErrorCode.USAGE, `mode: diff needs an event with a commit range, and this run was triggered by "${eventName || 'nothing'}"`, { hint: `diff works on ${RANGE_EVENTS} events; use mode: history or mode: files for this one` });
-    }
-    return {
-        kind: 'files',
-        description: `the checked-out files (a ${eventName || 'local'} run has no commit range; mode: history scans the git history)`,
-    };
-}
-function eventRange(eventName, payload) {
-    switch (eventName) {
-        case 'pull_request':
-        case 'pull_request_target': {
-            const base = sha(payload, eventName, 'pull_request', 'base', 'sha');
-            const head = sha(payload, eventName, 'pull_request', 'head', 'sha');
-            const n = field(payload, 'pull_request', 'number') ?? field(payload, 'number');
-            return {
-                kind: 'git',
-                range: { kind: 'diff', base, head },
-                description: `the commits of pull request${n === undefined ? '' : ` #${n}`} (${github_event_short(base)}..${github_event_short(head)})`,
-            };
-        }
-        case 'merge_group': {
-            const base = sha(payload, eventName, 'merge_group', 'base_sha');
-            const head = sha(payload, eventName, 'merge_group', 'head_sha');
-            return {
-                kind: 'git',
-                range: { kind: 'diff', base, head },
-                description: `the commits of the merge group (${github_event_short(base)}..${github_event_short(head)})`,
-            };
-        }
-        case 'push':
-            return pushTarget(payload);
-        default:
-            return undefined;
-    }
-}
-function pushTarget(payload) {
-    const ref = String(field(payload, 'ref') ?? '');
-    const after = sha(payload, 'push', 'after');
-    if (field(payload, 'deleted') === true || ZERO_SHA.test(after)) {
-        return { kind: 'none', description: `nothing: the push deleted ${ref || 'a ref'}` };
-    }
-    const before = String(field(payload, 'before') ?? '');
-    if (before !== '' && !ZERO_SHA.test(before)) {
-        return {
-            kind: 'git',
-            range: { kind: 'diff', base: before, head: after },
-            description: `the pushed commits (${github_event_short(before)}..${github_event_short(after)})`,
-        };
-    }
-    const defaultBranch = field(payload, 'repository', 'default_branch');
-    if (typeof defaultBranch !== 'string' || defaultBranch === '' || ref === `refs/heads/${defaultBranch}`) {
-        // The first push of the default branch (or a repository that has none): all of it is new.
-        return { kind: 'git', range: { kind: 'history', head: after }, description: `the history of the new ${ref || 'ref'}` };
-    }
-    return {
-        kind: 'new-ref',
-        defaultBranch,
-        head: after,
-        description: `the commits of the new ${ref || 'ref'} that are not on ${defaultBranch}`,
-    };
-}
-/**
- * Turns a `new-ref` target into a range: `<remote>/<default>..head` when the default branch is
- * in the clone or can be fetched, else the history of the clone (documented fallback).
- */
-function resolveNewRef(repo, target, remote = 'origin') {
-    const tracking = `refs/remotes/${remote}/${target.defaultBranch}`;
-    if (!hasCommit(repo, tracking)) {
-        try {
-            git(repo, ['fetch', '--no-tags', '--quiet', remote, `+refs/heads/${target.defaultBranch}:${tracking}`]);
-        }
-        catch {
-            // No remote, or no such branch there: fall back to the history below.
-        }
-    }
-    if (hasCommit(repo, tracking)) {
-        const base = git(repo, ['rev-parse', `${tracking}^{commit}`]).trim();
-        return { range: { kind: 'diff', base, head: target.head }, description: target.description };
-    }
-    return {
-        range: { kind: 'history', head: target.head },
-        description: `the history of ${target.head.slice(0, 12)} (${remote}/${target.defaultBranch} could not be found or fetched, so the commits of the new ref cannot be told apart from older ones)`,
-    };
-}
-function field(value, ...path) {
-    let v = value;
-    for (const key of path) {
-        if (typeof v !== 'object' || v === null)
-            return undefined;
-        v = v[key];
-    }
-    return v;
-}
-function sha(payload, eventName, ...path) {
-    const v = field(payload, ...path);
-    if (typeof v !== 'string' || !/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(v)) {
-        throw new errors_KeyfenceError(errors_ErrorCode.INPUT_NOT_FOUND, `the ${eventName} event payload has no commit at ${path.join('.')}`, { hint: 'GITHUB_EVENT_PATH must point to the JSON payload of the event that started the workflow' });
-    }
-    return v;
-}
-function github_event_short(rev) {
-    return rev.slice(0, 12);
-}
-//# sourceMappingURL=github-event.js.map
-;// CONCATENATED MODULE: ../packages/scanner/dist/sources/limits.js
-const MiB = 1024 * 1024;
-/** The defaults (documented in docs/images-and-archives.md). */
-const limits_DEFAULT_LIMITS = Object.freeze({
-    maxDepth: 5,
-    maxTotalBytes: 4096 * MiB,
-    maxEntryBytes: 256 * MiB,
-    maxEntries: 1_000_000,
-    maxRatio: 100,
-});
-/** Compression ratios are only judged past this size: small files of repeated text compress well. */
-const limits_RATIO_MIN_BYTES = (/* unused pure expression or super */ null && (MiB));
-/** Problems kept per input; past that they are counted, so a hostile input cannot flood the report. */
-const MAX_PROBLEMS_PER_INPUT = 100;
-/** Thrown to stop reading one input (total bytes or entry count exceeded); the scan goes on. */
-class limits_InputLimitReached extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'InputLimitReached';
-}
-/** The running totals of one input against its limits, and the problems it produced. */
-class limits_InputBudget {
-    limits;
-    input;
-    #bytes = 0;
-    #entries = 0;
-    #listed = 0;
-    #dropped = 0;
-    #problems;
-    constructor(input, limits, problems) {
-        this.input = input;
-        this.limits = limits;
-        this.#problems = problems;
-    }
-    get bytes() {
-        return this.#bytes;
-    }
-    /** Counts one entry; throws InputLimitReached past the entry limit. */
-    countEntry(path) {
-        this.#entries++;
-        if (this.#entries > this.limits.maxEntries) {
-            this.limit(path, `more than ${this.limits.maxEntries} entries; the rest of ${this.input} was not read (raise --archive-max-entries)`);
-            throw new limits_InputLimitReached();
-        }
-    }
-    /** Counts uncompressed bytes; throws InputLimitReached past the total. */
-    countBytes(path, n) {
-        this.#bytes += n;
-        if (this.#bytes > this.limits.maxTotalBytes) {
-            this.limit(path, `more than ${limits_formatBytes(this.limits.maxTotalBytes)} uncompressed; the rest of ${this.input} was not read (raise --archive-max-total-size)`);
-            throw new limits_InputLimitReached();
-        }
-    }
-    /** A limit was hit: reported as a problem of kind `limit`. */
-    limit(path, message) {
-        this.problem({ kind: 'limit', path, message });
-    }
-    problem(p) {
-        if (this.#listed >= MAX_PROBLEMS_PER_INPUT) {
-            this.#dropped++;
-            return;
-        }
-        this.#listed++;
-        this.#problems.push(p);
-    }
-    /** Adds a line for the problems left out, if any. */
-    finish() {
-        if (this.#dropped > 0) {
-            this.#problems.push({
-                kind: 'limit',
-                path: this.input,
-                message: `${this.#dropped} more problem(s) in this input were not listed`,
-            });
-        }
-    }
-}
-/** `1.5 GiB`, `256 MiB`, `12 KiB`, `900 B`. */
-function limits_formatBytes(n) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let v = n;
-    let u = 0;
-    while (v >= 1024 && u < units.length - 1) {
-        v /= 1024;
-        u++;
-    }
-    return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
-}
-/** Parses `512MiB`, `2GB`, `100k`, `1048576` into bytes (binary multiples either way); NaN if invalid. */
-function parseBytes(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(text);
-    if (!m)
-        return Number.NaN;
-    const exp = ' kmgt'.indexOf((m[2] ?? '').toLowerCase() || ' ');
-    return Math.floor(Number(m[1]) * 1024 ** exp);
-}
-//# sourceMappingURL=limits.js.map
-;// CONCATENATED MODULE: ../packages/scanner/dist/scan-inputs.js
-
-
-/** The running state of a scan over several inputs (archives, images). */
-class scan_inputs_InputScan {
-    findings = [];
-    problems = [];
-    counts = { files: 0, bytes: 0, skipped: 0 };
-    limits;
-    baselined = 0;
-    #settings;
-    #detector;
-    #exclude;
-    #started = performance.now();
-    constructor(settings, detector) {
-        this.#settings = settings;
-        this.#detector = detector;
-        this.limits = { ...DEFAULT_LIMITS, ...settings.limits };
-        const pathOnly = settings.config.allowlist
-            .filter((a) => a.paths && !a.regexes && !a.stopwords)
-            .flatMap((a) => a.paths);
-        this.#exclude = pathOnly.length > 0 ? picomatch(pathOnly, { dot: true }) : undefined;
-    }
-    /** A walk context for one input, with its own budget. */
-    context(input, location, chainAlways) {
-        const ctx = {
-            budget: new InputBudget(input, this.limits, this.problems),
-            skipLockfiles: this.#settings.config.skipLockfiles,
-            scanBinaries: this.#settings.scanBinaries ?? !this.#settings.config.skipBinaries,
-            location,
-            chainAlways,
-            counts: this.counts,
-        };
-        if (this.#exclude)
-            ctx.exclude = this.#exclude;
-        return ctx;
-    }
-    /**
-     * Runs the engine over one input's fragments. A limit that stops the input was already reported
-     * by its budget; the scan goes on with the next input. Returns the input's new findings.
-     */
-    async run(ctx, fragments) {
-        const found = [];
-        // Overlapping pieces of one large entry can report a match twice: keep one.
-        const seen = new Set();
-        try {
-            for await (const fragment of fragments) {
-                for (const f of this.#detector.detect(fragment)) {
-                    const key = `${f.ruleId}:${f.fingerprint}:${f.location.layer ?? ''}:${f.location.path}:${f.location.line}:${f.location.column}`;
-                    if (seen.has(key))
-                        continue;
-                    seen.add(key);
-                    if (this.#settings.baseline?.has(f.fingerprint))
-                        this.baselined++;
-                    else
-                        found.push(f);
-                }
-            }
-        }
-        catch (e) {
-            if (!(e instanceof InputLimitReached))
-                throw e;
-        }
-        finally {
-            ctx.budget.finish();
-        }
-        this.findings.push(...found);
-        return found;
-    }
-    result(configFragments = 0) {
-        return {
-            findings: this.findings,
-            problems: this.problems,
-            warnings: this.#settings.config.warnings,
-            stats: {
-                files: this.counts.files + configFragments,
-                bytes: this.counts.bytes,
-                durationMs: Math.round(performance.now() - this.#started),
-                skippedFiles: this.counts.skipped,
-                rules: this.#detector.rules.length,
-                baselined: this.baselined,
-            },
-        };
-    }
-}
-//# sourceMappingURL=scan-inputs.js.map
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ../node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(872);
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ../packages/scanner/dist/sources/streams.js
-
-
-
-
-/** Bytes needed to recognise every kind (a tar's magic sits at offset 257). */
-const streams_SNIFF_BYTES = 512;
-/** What kind of archive the bytes start with, if any. */
-function streams_archiveKind(name, head) {
-    const b = head;
-    if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && (b[2] === 3 || b[2] === 5) && b[3] === b[2] + 1) {
-        return 'zip';
-    }
-    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b)
-        return 'gzip';
-    if (b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd)
-        return 'zstd';
-    if (b.length >= 262 && Buffer.from(b.subarray(257, 262)).toString('latin1') === 'ustar')
-        return 'tar';
-    // A pre-POSIX tar has no magic: trust the name when the first block is a plausible header.
-    if (/\.tar$/i.test(name) && b.length >= 512 && b[0] !== 0 && b[156] !== undefined)
-        return 'tar';
-    return undefined;
-}
-/** The first bytes of a stream, and a stream that yields everything (those bytes included). */
-async function streams_sniff(stream, want = streams_SNIFF_BYTES) {
-    const it = stream[Symbol.asyncIterator]();
-    const chunks = [];
-    let have = 0;
-    let ended = false;
-    while (have < want) {
-        const r = await it.next();
-        if (r.done) {
-            ended = true;
-            break;
-        }
-        const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
-        chunks.push(chunk);
-        have += chunk.length;
-    }
-    const head = Buffer.concat(chunks);
-    async function* all() {
-        if (head.length > 0)
-            yield head;
-        if (ended)
-            return;
-        for (let r = await it.next(); !r.done; r = await it.next())
-            yield r.value;
-    }
-    const out = Readable.from(all(), { objectMode: false });
-    out.once('close', () => {
-        if (!stream.destroyed)
-            stream.destroy();
-    });
-    return { head: head.subarray(0, want), stream: out };
-}
-/** A compressed stream expanded past the allowed ratio (a decompression bomb). */
-class streams_RatioExceededError extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'RatioExceededError';
-}
-/**
- * Decompresses a gzip or zstd stream, stopping with RatioExceededError once the output passes
- * RATIO_MIN_BYTES and exceeds `maxRatio` times the input read so far.
- */
-function streams_decompress(input, kind, maxRatio) {
-    let inBytes = 0;
-    let outBytes = 0;
-    const countIn = new Transform({
-        transform(chunk, _enc, cb) {
-            inBytes += chunk.length;
-            cb(null, chunk);
-        },
-    });
-    const countOut = new Transform({
-        transform(chunk, _enc, cb) {
-            outBytes += chunk.length;
-            if (outBytes > RATIO_MIN_BYTES && outBytes > maxRatio * Math.max(inBytes, 1)) {
-                cb(new streams_RatioExceededError(`expands more than ${maxRatio}x (${inBytes} compressed bytes gave ${outBytes}); likely a decompression bomb`));
-                return;
-            }
-            cb(null, chunk);
-        },
-    });
-    const inflate = kind === 'gzip' ? createGunzip() : zstdStream();
-    // Errors anywhere end the last stream, which is the one the reader sees.
-    for (const s of [input, countIn, inflate])
-        s.once('error', (e) => countOut.destroy(e));
-    countOut.once('close', () => {
-        for (const s of [input, countIn, inflate])
-            if (!s.destroyed)
-                s.destroy();
-    });
-    input.pipe(countIn).pipe(inflate).pipe(countOut);
-    return countOut;
-}
-function zstdStream() {
-    let push;
-    const d = new ZstdDecompress((chunk) => push?.(Buffer.from(chunk)));
-    const run = (t, chunk, final, cb) => {
-        push = (c) => t.push(c);
-        try {
-            d.push(chunk, final);
-            cb();
-        }
-        catch (e) {
-            cb(new Error(`invalid zstd data: ${e.message}`));
-        }
-    };
-    return new Transform({
-        transform(chunk, _enc, cb) {
-            run(this, chunk, false, cb);
-        },
-        flush(cb) {
-            run(this, new Uint8Array(0), true, cb);
-        },
-    });
-}
-/**
- * Reads a stream whose size is known (a tar entry), at most `max` bytes. After the first
- * SNIFF_BYTES, `skipHead(head)` may decide the rest is not worth reading (a binary file); the
- * stream is then drained. Larger streams are drained too, after the same look at their head.
- */
-async function streams_readBounded(stream, size, max, skipHead) {
-    const chunks = [];
-    let have = 0;
-    let decided = false;
-    let verdict = 'content';
-    for await (const c of stream) {
-        const chunk = c;
-        if (verdict !== 'content')
-            continue; // draining
-        chunks.push(chunk);
-        have += chunk.length;
-        if (!decided && (have >= streams_SNIFF_BYTES || have >= size)) {
-            decided = true;
-            const head = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-            if (skipHead(head.subarray(0, streams_SNIFF_BYTES)))
-                verdict = 'skipped';
-            else if (size > max)
-                verdict = 'too-large';
-        }
-        if (verdict === 'content' && have > max)
-            verdict = 'too-large';
-        if (verdict !== 'content')
-            chunks.length = 0;
-    }
-    if (!decided && have > 0 && skipHead(Buffer.concat(chunks).subarray(0, streams_SNIFF_BYTES)))
-        verdict = 'skipped';
-    if (verdict === 'skipped')
-        return { kind: 'skipped' };
-    if (verdict === 'too-large')
-        return { kind: 'too-large', size: Math.max(size, have) };
-    return { kind: 'content', content: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) };
-}
-//# sourceMappingURL=streams.js.map
-;// CONCATENATED MODULE: ../packages/scanner/dist/sources/zip.js
-
-
-/** Random access over a buffer. */
-function zip_bufferAccess(buf) {
-    return {
-        size: buf.length,
-        read: (offset, length) => buf.subarray(offset, Math.min(buf.length, offset + length)),
-    };
-}
-/** Random access over an open file (positioned reads: the file is never loaded whole). */
-function zip_fileAccess(fd, size) {
-    return {
-        size,
-        read(offset, length) {
-            const n = Math.max(0, Math.min(length, size - offset));
-            const buf = Buffer.allocUnsafe(n);
-            let done = 0;
-            while (done < n) {
-                const got = readSync(fd, buf, done, n - done, offset + done);
-                if (got === 0)
-                    break;
-                done += got;
-            }
-            return buf.subarray(0, done);
-        },
-    };
-}
-/** A zip whose structure is broken; the message says where. */
-class zip_CorruptArchiveError extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'CorruptArchiveError';
-}
-/** An entry that inflated past the bytes it was allowed. */
-class zip_EntryTooLargeError extends (/* unused pure expression or super */ null && (Error)) {
-    name = 'EntryTooLargeError';
-}
-const EOCD_SIG = 0x06054b50;
-const EOCD64_LOCATOR_SIG = 0x07064b50;
-const EOCD64_SIG = 0x06064b50;
-const CENTRAL_SIG = 0x02014b50;
-const LOCAL_SIG = 0x04034b50;
-const U32_MAX = 0xffffffff;
-const utf8 = new TextDecoder('utf-8');
-/** Reads the central directory lazily, entry by entry, so an entry limit stops a huge one early. */
-function* zip_zipEntries(src) {
-    const { offset, count, size } = findCentralDirectory(src);
-    if (offset + size > src.size)
-        throw new zip_CorruptArchiveError('central directory runs past the end of the file');
-    const dir = src.read(offset, size);
-    let p = 0;
-    for (let i = 0; i < count; i++) {
-        if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL_SIG) {
-            throw new zip_CorruptArchiveError(`central directory entry ${i + 1} of ${count} is damaged`);
-        }
-        const flags = dir.readUInt16LE(p + 8);
-        const method = dir.readUInt16LE(p + 10);
-        let compressedSize = dir.readUInt32LE(p + 20);
-        let size = dir.readUInt32LE(p + 24);
-        const nameLen = dir.readUInt16LE(p + 28);
-        const extraLen = dir.readUInt16LE(p + 30);
-        const commentLen = dir.readUInt16LE(p + 32);
-        let localOffset = dir.readUInt32LE(p + 42);
-        const nameBytes = dir.subarray(p + 46, p + 46 + nameLen);
-        const extra = dir.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen);
-        // Zip64: the sizes and offset that overflowed 32 bits are in extra field 0x0001, in this order.
-        for (let e = 0; e + 4 <= extra.length;) {
-            const id = extra.readUInt16LE(e);
-            const len = extra.readUInt16LE(e + 2);
-            if (id === 0x0001) {
-                let q = e + 4;
-                const next = () => {
-                    if (q + 8 > e + 4 + len || q + 8 > extra.length)
-                        throw new zip_CorruptArchiveError('damaged zip64 field');
-                    const v = Number(extra.readBigUInt64LE(q));
-                    q += 8;
-                    return v;
-                };
-                if (size === U32_MAX)
-                    size = next();
-                if (compressedSize === U32_MAX)
-                    compressedSize = next();
-                if (localOffset === U32_MAX)
-                    localOffset = next();
-            }
-            e += 4 + len;
-        }
-        const name = utf8.decode(nameBytes);
-        yield {
-            name,
-            method,
-            compressedSize,
-            size,
-            localOffset,
-            encrypted: (flags & 1) !== 0,
-            isDirectory: name.endsWith('/'),
-        };
-        p += 46 + nameLen + extraLen + commentLen;
-    }
-}
-function findCentralDirectory(src) {
-    // The end record is 22 bytes plus a comment of up to 64 KiB, at the very end.
-    const tailLen = Math.min(src.size, 22 + 0xffff);
-    const tailStart = src.size - tailLen;
-    const tail = src.read(tailStart, tailLen);
-    for (let i = tail.length - 22; i >= 0; i--) {
-        if (tail.readUInt32LE(i) !== EOCD_SIG)
-            continue;
-        let count = tail.readUInt16LE(i + 10);
-        let size = tail.readUInt32LE(i + 12);
-        let offset = tail.readUInt32LE(i + 16);
-        if (i >= 20 && tail.readUInt32LE(i - 20) === EOCD64_LOCATOR_SIG) {
-            const at = Number(tail.readBigUInt64LE(i - 20 + 8));
-            const rec = src.read(at, 56);
-            if (rec.length < 56 || rec.readUInt32LE(0) !== EOCD64_SIG) {
-                throw new zip_CorruptArchiveError('damaged zip64 end record');
-            }
-            count = Number(rec.readBigUInt64LE(32));
-            size = Number(rec.readBigUInt64LE(40));
-            offset = Number(rec.readBigUInt64LE(48));
-        }
-        return { offset, count, size };
-    }
-    throw new zip_CorruptArchiveError('no end-of-central-directory record (truncated or not a zip)');
-}
-/** Where an entry's data starts: after its local header, whose name and extra lengths may differ. */
-function dataOffset(src, entry) {
-    const h = src.read(entry.localOffset, 30);
-    if (h.length < 30 || h.readUInt32LE(0) !== LOCAL_SIG) {
-        throw new zip_CorruptArchiveError(`local header of ${entry.name} is damaged`);
-    }
-    return entry.localOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28);
-}
-/** Compression methods this reader can undo: stored and deflate. */
-function zip_isSupportedMethod(method) {
-    return method === 0 || method === 8;
-}
-/**
- * An entry's bytes, at most `maxBytes` of them: inflation stops there whatever the headers claim,
- * so a zip bomb whose directory lies about sizes still costs at most `maxBytes`.
- */
-function zip_readZipEntry(src, entry, maxBytes) {
-    const start = dataOffset(src, entry);
-    if (start + entry.compressedSize > src.size) {
-        throw new zip_CorruptArchiveError(`data of ${entry.name} runs past the end of the file`);
-    }
-    const raw = src.read(start, entry.compressedSize);
-    if (entry.method === 0) {
-        if (raw.length > maxBytes)
-            throw new zip_EntryTooLargeError(entry.name);
-        return raw;
-    }
-    try {
-        return inflateRawSync(raw, { maxOutputLength: Math.max(1, maxBytes) });
-    }
-    catch (e) {
-        const err = e;
-        if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError)
-            throw new zip_EntryTooLargeError(entry.name);
-        throw new zip_CorruptArchiveError(`cannot inflate ${entry.name}: ${err.message}`);
-    }
-}
-//# sourceMappingURL=zip.js.map
-;// CONCATENATED MODULE: ../packages/scanner/dist/sources/archive.js
-
-
-
-
-
-
-
-/** Separator between the links of an archive chain in a path, as Java writes jar URLs. */
-const CHAIN_SEPARATOR = '!/';
-/** Extensions of archives that are opened even though the binary-extension rule lists them. */
-const ARCHIVE_EXT = /\.(zip|jar|war|ear|whl|nupkg|tar|gz|tgz|zst|tzst)$/i;
-/** Text is handed to the engine in pieces of at most this many characters, overlapping. */
-const FRAGMENT_CHARS = (/* unused pure expression or super */ null && (8 * 1024 * 1024));
-const archive_OVERLAP_CHARS = (/* unused pure expression or super */ null && (64 * 1024));
-/** A name as a report may show it: control characters escaped, so a name cannot forge report lines. */
-function archive_displayName(name) {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what is escaped
-    return name.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-/** Whether an entry is left out by name: lock files, and binaries unless they are archives to open. */
-function skipByName(ctx, path, name) {
-    if (ctx.exclude?.(path))
-        return true;
-    if (ctx.skipLockfiles && isLockfile(name))
-        return true;
-    return !ctx.scanBinaries && hasBinaryExtension(name) && !ARCHIVE_EXT.test(name);
-}
-/** Whether content, judged by its first bytes, is binary that is not worth reading further. */
-function skipByHead(ctx, name, head) {
-    return !ctx.scanBinaries && archiveKind(name, head) === undefined && looksBinary(head);
-}
-function chainPath(chain) {
-    return chain.join(CHAIN_SEPARATOR);
-}
-/**
- * The fragments of one archive file on disk (zip, jar, war, ear, whl, nupkg, tar, tar.gz, tar.zst,
- * and archives inside it, to the depth limit). Nothing is written to disk.
- */
-async function* archive_archiveFileFragments(ctx, file, name) {
-    const fd = openSync(file, 'r');
-    try {
-        const size = fstatSync(fd).size;
-        const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
-        readSync(fd, head, 0, head.length, 0);
-        const kind = archiveKind(name, head);
-        if (kind === undefined) {
-            ctx.budget.problem({
-                kind: 'unreadable',
-                path: name,
-                message: 'not an archive keyfence can open (zip, jar, war, ear, whl, nupkg, tar, tar.gz, tar.zst)',
-            });
-            return;
-        }
-        const source = kind === 'zip' ? fileAccess(fd, size) : createReadStream(file);
-        yield* openArchive(ctx, [name], kind, source, 0);
-    }
-    finally {
-        closeSync(fd);
-    }
-}
-/**
- * The fragments of one entry's content: text goes to the engine, an archive is opened (one level
- * deeper, within the depth limit), binary is skipped unless binaries are scanned.
- * `depth` is the depth of the archive the entry came from (0: the input itself).
- */
-async function* contentFragments(ctx, chain, content, depth) {
-    const name = chain[chain.length - 1] ?? '';
-    const kind = archiveKind(name, content.subarray(0, SNIFF_BYTES));
-    if (kind !== undefined) {
-        if (depth + 1 > ctx.budget.limits.maxDepth) {
-            ctx.budget.limit(chainPath(chain), `archive nested deeper than ${ctx.budget.limits.maxDepth} levels; not opened (raise --archive-max-depth)`);
-            return;
-        }
-        yield* openArchive(ctx, chain, kind, content, depth + 1);
-        return;
-    }
-    const binary = looksBinary(content);
-    if (binary && !ctx.scanBinaries) {
-        ctx.counts.skipped++;
-        return;
-    }
-    ctx.counts.files++;
-    ctx.counts.bytes += content.length;
-    yield* textFragments(ctx, chain, content.toString(binary ? 'latin1' : 'utf8'));
-}
-function* textFragments(ctx, chain, text) {
-    const path = chainPath(chain);
-    const location = { ...ctx.location };
-    if (ctx.chainAlways || chain.length > 1)
-        location.chain = chain;
-    let line = 1;
-    let column = 0;
-    for (let start = 0;;) {
-        const end = Math.min(text.length, start + FRAGMENT_CHARS);
-        yield { text: text.slice(start, end), path, startLine: line, startColumn: column, location };
-        if (end >= text.length)
-            return;
-        const next = Math.max(start + 1, end - archive_OVERLAP_CHARS);
-        for (let i = text.indexOf('\n', start); i >= 0 && i < next; i = text.indexOf('\n', i + 1)) {
-            line++;
-            column = 0;
-            start = i + 1;
-        }
-        column += next - start;
-        start = next;
-    }
-}
-/** Opens an archive (already recognised) and yields the fragments of its entries. */
-async function* openArchive(ctx, chain, kind, source, depth) {
-    const path = chainPath(chain);
-    try {
-        if (kind === 'zip') {
-            const src = Buffer.isBuffer(source) ? bufferAccess(source) : source;
-            yield* zipFragments(ctx, chain, src, depth);
-            return;
-        }
-        const stream = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-        if (kind === 'tar') {
-            yield* tarFragments(ctx, chain, stream, depth);
-            return;
-        }
-        const expanded = await sniff(decompress(stream, kind, ctx.budget.limits.maxRatio));
-        const inner = innerName(chain[chain.length - 1] ?? '', kind);
-        if (archiveKind(inner, expanded.head) === 'tar') {
-            yield* tarFragments(ctx, chain, expanded.stream, depth);
-            return;
-        }
-        // A single compressed file (`app.env.gz`): its one entry is the file itself.
-        const entryChain = [...chain, inner];
-        ctx.budget.countEntry(chainPath(entryChain));
-        const r = await readBounded(expanded.stream, 0, ctx.budget.limits.maxEntryBytes, (h) => skipByHead(ctx, inner, h));
-        yield* afterRead(ctx, entryChain, r, depth);
-    }
-    catch (e) {
-        if (e instanceof RatioExceededError) {
-            ctx.budget.limit(path, `${e.message}; not read further (raise --archive-max-ratio)`);
-        }
-        else if (e instanceof CorruptArchiveError || isStreamFormatError(e)) {
-            ctx.budget.problem({ kind: 'unreadable', path, message: `corrupt ${kind}: ${e.message}` });
-        }
-        else {
-            throw e;
-        }
-    }
-}
-function isStreamFormatError(e) {
-    if (!(e instanceof Error))
-        return false;
-    const code = e.code ?? '';
-    return (code.startsWith('Z_') ||
-        code === 'ERR_STREAM_PREMATURE_CLOSE' ||
-        /tar|zstd|unexpected end|header/i.test(e.message));
-}
-function innerName(name, kind) {
-    const base = name.slice(name.lastIndexOf('/') + 1);
-    if (/\.t(gz|zst)$/i.test(base))
-        return `${base.slice(0, base.lastIndexOf('.'))}.tar`;
-    const stripped = base.replace(kind === 'gzip' ? /\.gz$/i : /\.zst$/i, '');
-    return stripped === base ? `${base}.contents` : stripped;
-}
-async function* afterRead(ctx, chain, r, depth) {
-    const path = chainPath(chain);
-    if (r.kind === 'skipped') {
-        ctx.counts.skipped++;
-        return;
-    }
-    if (r.kind === 'too-large') {
-        ctx.budget.limit(path, `entry is ${formatBytes(r.size)}, over the per-entry limit of ${formatBytes(ctx.budget.limits.maxEntryBytes)}; not scanned (raise --archive-max-entry-size)`);
-        return;
-    }
-    ctx.budget.countBytes(path, r.content.length);
-    yield* contentFragments(ctx, chain, r.content, depth);
-}
-async function* zipFragments(ctx, chain, src, depth) {
-    const { limits } = ctx.budget;
-    for (const entry of zipEntries(src)) {
-        if (entry.isDirectory)
-            continue;
-        const name = archive_displayName(entry.name);
-        const entryChain = [...chain, name];
-        const path = chainPath(entryChain);
-        ctx.budget.countEntry(path);
-        if (skipByName(ctx, path, baseName(name))) {
-            ctx.counts.skipped++;
-            continue;
-        }
-        if (entry.encrypted) {
-            ctx.budget.problem({ kind: 'skipped', path, message: 'encrypted entry; not scanned' });
-            continue;
-        }
-        if (!isSupportedMethod(entry.method)) {
-            ctx.budget.problem({
-                kind: 'skipped',
-                path,
-                message: `compression method ${entry.method} is not supported (stored and deflate are); not scanned`,
-            });
-            continue;
-        }
-        if (entry.size > limits.maxEntryBytes) {
-            yield* afterRead(ctx, entryChain, { kind: 'too-large', size: entry.size }, depth);
-            continue;
-        }
-        if (entry.size > RATIO_MIN_BYTES && entry.size > limits.maxRatio * Math.max(entry.compressedSize, 1)) {
-            ctx.budget.limit(path, ratioMessage(entry.compressedSize, entry.size, limits.maxRatio));
-            continue;
-        }
-        // The directory may lie about sizes: inflation is capped by the entry limit and by the ratio.
-        const cap = Math.min(limits.maxEntryBytes, Math.max(RATIO_MIN_BYTES, limits.maxRatio * Math.max(entry.compressedSize, 1)));
-        let content;
-        try {
-            content = readZipEntry(src, entry, cap);
-        }
-        catch (e) {
-            if (!(e instanceof EntryTooLargeError))
-                throw e;
-            if (cap === limits.maxEntryBytes) {
-                yield* afterRead(ctx, entryChain, { kind: 'too-large', size: cap + 1 }, depth);
-            }
-            else {
-                ctx.budget.limit(path, ratioMessage(entry.compressedSize, cap + 1, limits.maxRatio));
-            }
-            continue;
-        }
-        yield* afterRead(ctx, entryChain, { kind: 'content', content }, depth);
-    }
-}
-function ratioMessage(compressed, size, maxRatio) {
-    return (`expands more than ${maxRatio}x (${formatBytes(compressed)} to ${size > compressed * maxRatio ? 'over ' : ''}` +
-        `${formatBytes(size)}); likely a zip bomb, not scanned (raise --archive-max-ratio)`);
-}
-/**
- * Yields the entries of a tar stream one at a time (each must be read or drained before the next).
- * Shared by archives and image layers.
- */
-async function* archive_tarEntries(stream) {
-    const ex = extract();
-    stream.once('error', (e) => ex.destroy(e));
-    stream.pipe(ex);
-    try {
-        // The entries' streams carry bytes; streamx types their chunks as unknown.
-        for await (const entry of ex)
-            yield entry;
-    }
-    finally {
-        if (!stream.destroyed)
-            stream.destroy();
-        if (!ex.destroyed)
-            ex.destroy();
-    }
-}
-async function* tarFragments(ctx, chain, stream, depth) {
-    for await (const entry of archive_tarEntries(stream)) {
-        const h = entry.header;
-        if (h.type !== 'file' && h.type !== 'contiguous-file') {
-            entry.resume();
-            continue;
-        }
-        const name = archive_displayName(h.name);
-        yield* archive_tarEntryFragments(ctx, [...chain, name], entry, h.size ?? 0, depth);
-    }
-}
-/** The fragments of one regular file in a tar stream (an archive's, or an image layer's). */
-async function* archive_tarEntryFragments(ctx, chain, entry, size, depth) {
-    const path = chainPath(chain);
-    const name = baseName(chain[chain.length - 1] ?? '');
-    ctx.budget.countEntry(path);
-    if (skipByName(ctx, path, name)) {
-        ctx.counts.skipped++;
-        entry.resume();
-        return;
-    }
-    const r = await readBounded(entry, size, ctx.budget.limits.maxEntryBytes, (h) => skipByHead(ctx, name, h));
-    yield* afterRead(ctx, chain, r, depth);
-}
-function baseName(path) {
-    const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
-    return trimmed.slice(trimmed.lastIndexOf('/') + 1);
-}
-//# sourceMappingURL=archive.js.map
-;// CONCATENATED MODULE: ../packages/scanner/dist/scan-archive.js
-
-
-
-
-
-
-/**
- * Scans build artifacts (zip, jar, war, ear, whl, nupkg, tar, tar.gz, tar.zst) and the archives
- * nested in them, in memory, within the limits. A corrupt archive or a limit becomes a problem and
- * the scan goes on with the next input.
- */
-async function scanArchives(options) {
-    const scan = new InputScan(options, createDetector(options.config));
-    for (const input of options.archives) {
-        if (!existsSync(input.file)) {
-            throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such archive: ${input.name}`, {
-                hint: 'check the path given to --archive',
-            });
-        }
-        const ctx = scan.context(input.name, {}, true);
-        try {
-            await scan.run(ctx, archiveFileFragments(ctx, input.file, input.name));
-        }
-        catch (e) {
-            if (e instanceof KeyfenceError)
-                throw e;
-            const code = e.code;
-            ctx.budget.problem({
-                kind: 'unreadable',
-                path: input.name,
-                message: `cannot read the archive (${code ?? e.message})`,
-            });
-        }
-    }
-    const result = scan.result();
-    result.findings.sort(compareFindings);
-    return result;
-}
-//# sourceMappingURL=scan-archive.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/sources/docker-config.js
 
 
@@ -57876,18 +58552,18 @@ async function scanArchives(options) {
 
 /** The folder of Docker's client config: `$DOCKER_CONFIG`, else `~/.docker`. */
 function dockerConfigDir(env = process.env) {
-    return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
+    return env.DOCKER_CONFIG || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
 }
 /**
  * Reads credentials the way `docker login` stores them: `auths` entries (base64 `auth`, or
  * username/password, or an identity token), then `credHelpers` / `credsStore` helper programs
  * (`docker-credential-NAME get`). A missing file means anonymous access.
  */
-function docker_config_dockerCredentials(env = process.env) {
-    const file = join(dockerConfigDir(env), 'config.json');
+function dockerCredentials(env = process.env) {
+    const file = (0,external_node_path_namespaceObject.join)(dockerConfigDir(env), 'config.json');
     let config = {};
     try {
-        config = JSON.parse(readFileSync(file, 'utf8'));
+        config = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
     }
     catch (e) {
         if (e.code !== 'ENOENT') {
@@ -57933,7 +58609,7 @@ function registryHost(key) {
     return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }
 function runHelper(helper, host, env) {
-    const r = spawnSync(`docker-credential-${helper}`, ['get'], {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)(`docker-credential-${helper}`, ['get'], {
         input: host,
         encoding: 'utf8',
         env,
@@ -57970,7 +58646,7 @@ const OPAQUE = '.wh..wh..opq';
  * The deletions each layer makes (whiteout files, opaque folders), so a finding in a lower layer
  * can say which later layer hid it. Hidden is not gone: the lower layer still ships the file.
  */
-class image_Whiteouts {
+class Whiteouts {
     #deleted = new Map();
     #opaque = new Map();
     /** Records a tar entry if it is a whiteout; returns whether it was. */
@@ -58019,10 +58695,13 @@ function add(map, layer, path) {
 }
 /** A layer entry's path as the image's file system sees it (`./app/.env` and `/app/.env` are `app/.env`). */
 function layerPath(name) {
-    return name.replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+    return name
+        .replace(/^(\.\/)+/, '')
+        .replace(/^\/+/, '')
+        .replace(/\/+$/, '');
 }
 /** The config's leaky fields as fragments: Env, Labels, and each history entry's `created_by`. */
-function image_configFragments(config, location) {
+function configFragments(config, location) {
     const out = [];
     const lines = (path, values) => {
         // One value per numbered line; a value with newlines (a heredoc RUN) keeps its entry's number.
@@ -58047,8 +58726,8 @@ function image_configFragments(config, location) {
  * files a later layer deleted. Layers are streamed (decompressed on the fly, gzip or zstd) and
  * never written to disk; whiteouts are recorded in `whiteouts` as they are read.
  */
-async function* image_imageFragments(image, ctx, whiteouts) {
-    yield* image_configFragments(image.config, { image: image.name });
+async function* imageFragments(image, ctx, whiteouts) {
+    yield* configFragments(image.config, { image: image.name });
     for (const [i, layer] of image.layers.entries()) {
         const index = i + 1;
         const layerCtx = {
@@ -58056,11 +58735,12 @@ async function* image_imageFragments(image, ctx, whiteouts) {
             location: { ...ctx.location, image: image.name, layer: layer.digest, layerIndex: index },
         };
         const where = `${image.name} layer ${index} (${layer.digest})`;
+        ctx.budget.where = where;
         try {
             const raw = await sniff(await layer.open());
             const kind = archiveKind('', raw.head);
             const tar = kind === 'gzip' || kind === 'zstd'
-                ? (await sniff(decompress(raw.stream, kind, ctx.budget.limits.maxRatio))).stream
+                ? (await sniff(streams_decompress(raw.stream, kind, ctx.budget.limits.maxRatio))).stream
                 : raw.stream;
             for await (const entry of tarEntries(tar)) {
                 const h = entry.header;
@@ -58100,9 +58780,14 @@ const MEDIA = {
     dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
 };
 /** The Accept header for manifests: every kind this reader understands. */
-const oci_MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
+const MANIFEST_ACCEPT = [
+    MEDIA.ociIndex,
+    MEDIA.dockerList,
+    MEDIA.ociManifest,
+    MEDIA.dockerManifest,
+].join(', ');
 /** Parses `os/arch[/variant]`. */
-function oci_parsePlatform(text) {
+function parsePlatform(text) {
     const [os, architecture, variant, extra] = text.split('/');
     if (!os || !architecture || extra !== undefined || variant === '') {
         throw new KeyfenceError(ErrorCode.USAGE, `--platform takes OS/ARCH[/VARIANT] (got "${text}")`, {
@@ -58128,7 +58813,7 @@ function isIndex(mediaType, body) {
     return Array.isArray(body?.manifests);
 }
 /** Parses JSON, or throws an input error naming what it was. */
-function oci_parseJson(bytes, what) {
+function parseJson(bytes, what) {
     try {
         return JSON.parse(bytes.toString());
     }
@@ -58141,10 +58826,10 @@ function oci_parseJson(bytes, what) {
 }
 /** sha256 of bytes, as a digest string. */
 function sha256Digest(bytes) {
-    return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
 }
 /** Throws when bytes do not match their sha256 digest (other algorithms are not checked). */
-function oci_checkDigest(bytes, digest, what) {
+function checkDigest(bytes, digest, what) {
     if (digest.startsWith('sha256:') && sha256Digest(bytes) !== digest) {
         throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `${what} does not match its digest ${digest}`, {
             hint: 'the image is damaged or was changed; pull or save it again',
@@ -58152,7 +58837,7 @@ function oci_checkDigest(bytes, digest, what) {
     }
 }
 /** The stream, failing at its end if its bytes do not match the sha256 digest. */
-function oci_verified(stream, digest) {
+function verified(stream, digest) {
     const v = verifyingStream(digest);
     stream.once('error', (e) => v.destroy(e));
     v.once('close', () => {
@@ -58162,8 +58847,8 @@ function oci_verified(stream, digest) {
     return stream.pipe(v);
 }
 function verifyingStream(digest) {
-    const hash = digest.startsWith('sha256:') ? createHash('sha256') : undefined;
-    return new Transform({
+    const hash = digest.startsWith('sha256:') ? (0,external_node_crypto_.createHash)('sha256') : undefined;
+    return new external_node_stream_.Transform({
         transform(chunk, _enc, cb) {
             hash?.update(chunk);
             cb(null, chunk);
@@ -58179,19 +58864,20 @@ function verifyingStream(digest) {
  * (nested indexes followed, attestation manifests left out by their platform), and each
  * manifest's config is read.
  */
-async function oci_resolveImages(source, root, platform) {
+async function resolveImages(source, root, platform) {
     const images = [];
     const seen = new Set();
     const visit = async (mediaType, body, name, depth) => {
-        const doc = oci_parseJson(body, `the manifest of ${name}`);
+        const doc = parseJson(body, `the manifest of ${name}`);
         const type = mediaType ?? doc.mediaType;
         if (isIndex(type, doc)) {
             if (depth > 4)
-                throw oci_inputError(`${name}: indexes nested too deeply`);
+                throw inputError(`${name}: indexes nested too deeply`);
             const entries = doc.manifests ?? [];
             const withPlatform = entries.filter((d) => d.platform && !isIndex(d.mediaType, undefined));
             const picked = entries.filter((d) => isIndex(d.mediaType, undefined) || !d.platform || platformMatches(d.platform, platform));
-            if (withPlatform.length > 0 && !picked.some((d) => d.platform && platformMatches(d.platform, platform))) {
+            if (withPlatform.length > 0 &&
+                !picked.some((d) => d.platform && platformMatches(d.platform, platform))) {
                 const have = [...new Set(withPlatform.map((d) => formatPlatform(d.platform)))].join(', ');
                 throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `${name} has no image for ${formatPlatform(platform)} (it has: ${have})`, { hint: 'pick one with --platform, e.g. --platform linux/arm64' });
             }
@@ -58206,9 +58892,9 @@ async function oci_resolveImages(source, root, platform) {
         }
         const manifest = doc;
         if (!manifest.config?.digest || !Array.isArray(manifest.layers)) {
-            throw oci_inputError(`${name}: the manifest has no config or layers (schema 1 manifests are not supported)`);
+            throw inputError(`${name}: the manifest has no config or layers (schema 1 manifests are not supported)`);
         }
-        const config = oci_parseJson(await source.read(manifest.config), `the config of ${name}`);
+        const config = parseJson(await source.read(manifest.config), `the config of ${name}`);
         images.push({
             name,
             config,
@@ -58223,7 +58909,7 @@ async function oci_resolveImages(source, root, platform) {
     await visit(root.mediaType, root.body, root.name, 0);
     return images;
 }
-function oci_inputError(message, hint = 'the image is damaged or not an OCI/Docker image') {
+function inputError(message, hint = 'the image is damaged or not an OCI/Docker image') {
     return new KeyfenceError(ErrorCode.INPUT_UNREADABLE, message, { hint });
 }
 //# sourceMappingURL=oci.js.map
@@ -58235,7 +58921,7 @@ const BLOCK = 512;
  * so an image archive's small JSON files and large layers can then be read in any order.
  * Understands ustar prefixes, pax `path`/`size` records and GNU long names.
  */
-function tar_index_indexTar(fd, fileSize) {
+function indexTar(fd, fileSize) {
     const files = new Map();
     const header = Buffer.alloc(BLOCK);
     let pos = 0;
@@ -58243,7 +58929,7 @@ function tar_index_indexTar(fd, fileSize) {
     let paxSize;
     let longName;
     while (pos + BLOCK <= fileSize) {
-        if (readSync(fd, header, 0, BLOCK, pos) < BLOCK)
+        if ((0,external_node_fs_namespaceObject.readSync)(fd, header, 0, BLOCK, pos) < BLOCK)
             break;
         if (header.every((b) => b === 0))
             break;
@@ -58254,7 +58940,7 @@ function tar_index_indexTar(fd, fileSize) {
         const dataAt = pos + BLOCK;
         if (type === 'x' || type === 'L') {
             const data = Buffer.alloc(headerSize);
-            readSync(fd, data, 0, headerSize, dataAt);
+            (0,external_node_fs_namespaceObject.readSync)(fd, data, 0, headerSize, dataAt);
             if (type === 'L')
                 longName = cString(data);
             else
@@ -58338,10 +59024,10 @@ function readPax(data) {
  * (`skopeo copy ... oci-archive:`), or a `docker save` tar. Multi-platform indexes are narrowed
  * to `platform`.
  */
-async function image_archive_openImageArchive(path, label, platform) {
+async function openImageArchive(path, label, platform) {
     let isDir;
     try {
-        isDir = statSync(path).isDirectory();
+        isDir = (0,external_node_fs_namespaceObject.statSync)(path).isDirectory();
     }
     catch {
         throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such image archive: ${label}`, {
@@ -58349,18 +59035,18 @@ async function image_archive_openImageArchive(path, label, platform) {
         });
     }
     if (isDir) {
-        if (!existsSync(join(path, 'index.json'))) {
+        if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(path, 'index.json'))) {
             throw inputError(`${label} is a folder without index.json`, 'pass an OCI image layout folder (index.json, blobs/)');
         }
         const source = layoutDirSource(path);
-        const body = readFileSync(join(path, 'index.json'));
+        const body = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(path, 'index.json'));
         return { images: await resolveImages(source, { body, name: `oci:${label}` }, platform), close: () => { } };
     }
-    const fd = openSync(path, 'r');
+    const fd = (0,external_node_fs_namespaceObject.openSync)(path, 'r');
     try {
-        const size = fstatSync(fd).size;
+        const size = (0,external_node_fs_namespaceObject.fstatSync)(fd).size;
         const magic = Buffer.alloc(2);
-        readSync(fd, magic, 0, 2, 0);
+        (0,external_node_fs_namespaceObject.readSync)(fd, magic, 0, 2, 0);
         if (magic[0] === 0x1f && magic[1] === 0x8b) {
             throw inputError(`${label} is gzip-compressed`, 'decompress it first (gunzip), or scan it with --archive to read it as a plain archive');
         }
@@ -58376,7 +59062,7 @@ async function image_archive_openImageArchive(path, label, platform) {
             if (!span)
                 throw inputError(`${label} has no ${name}`);
             const buf = Buffer.alloc(span.size);
-            readSync(fd, buf, 0, span.size, span.offset);
+            (0,external_node_fs_namespaceObject.readSync)(fd, buf, 0, span.size, span.offset);
             return buf;
         };
         const open = (name) => {
@@ -58384,8 +59070,8 @@ async function image_archive_openImageArchive(path, label, platform) {
             if (!span)
                 throw inputError(`${label} has no ${name}`);
             if (span.size === 0)
-                return Readable.from([]);
-            return createReadStream(path, { start: span.offset, end: span.offset + span.size - 1 });
+                return external_node_stream_.Readable.from([]);
+            return (0,external_node_fs_namespaceObject.createReadStream)(path, { start: span.offset, end: span.offset + span.size - 1 });
         };
         const images = files.has('manifest.json')
             ? dockerSaveImages(read, open, label)
@@ -58395,10 +59081,10 @@ async function image_archive_openImageArchive(path, label, platform) {
         if (!images) {
             throw inputError(`${label} is neither an OCI layout tar (index.json) nor a docker save tar (manifest.json)`, 'pass an OCI layout folder or tar, or the output of `docker save`');
         }
-        return { images, close: () => closeSync(fd) };
+        return { images, close: () => (0,external_node_fs_namespaceObject.closeSync)(fd) };
     }
     catch (e) {
-        closeSync(fd);
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
         throw e;
     }
 }
@@ -58410,18 +59096,18 @@ function blobPath(digest) {
 }
 function layoutDirSource(dir) {
     const file = (d) => {
-        const p = join(dir, blobPath(d.digest));
-        if (!existsSync(p))
+        const p = (0,external_node_path_namespaceObject.join)(dir, blobPath(d.digest));
+        if (!(0,external_node_fs_namespaceObject.existsSync)(p))
             throw inputError(`the layout ${dir} has no blob ${d.digest}`);
         return p;
     };
     return {
         read: async (d) => {
-            const bytes = readFileSync(file(d));
+            const bytes = (0,external_node_fs_namespaceObject.readFileSync)(file(d));
             checkDigest(bytes, d.digest, `blob ${d.digest}`);
             return bytes;
         },
-        open: async (d) => verified(createReadStream(file(d)), d.digest),
+        open: async (d) => verified((0,external_node_fs_namespaceObject.createReadStream)(file(d)), d.digest),
     };
 }
 function tarLayoutSource(read, open) {
@@ -58505,7 +59191,7 @@ function parseImageReference(text) {
     return ref;
 }
 /** Manifests and configs larger than this are refused: real ones are a few KiB. */
-const MAX_JSON_BYTES = (/* unused pure expression or super */ null && (16 * 1024 * 1024));
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
 class HttpStatusError extends Error {
     status;
     constructor(status) {
@@ -58533,13 +59219,17 @@ class RegistryClient {
         if (reference.includes(':'))
             checkDigest(body, reference, `the manifest ${reference}`);
         const type = res.headers.get('content-type')?.split(';')[0]?.trim();
-        return type && type !== 'application/json' && type !== 'text/plain' ? { mediaType: type, body } : { body };
+        return type && type !== 'application/json' && type !== 'text/plain'
+            ? { mediaType: type, body }
+            : { body };
     }
     /** A blob as a source for manifests and configs (read whole) and layers (streamed). */
     blobSource() {
         return {
             read: async (d) => {
-                const res = await this.#get(this.#blobUrl(d), '*/*', d.digest);
+                const url = this.#blobUrl(d);
+                // The registry serves an OCI manifest only to a client that says it accepts one.
+                const res = await this.#get(url, url.includes('/manifests/') ? MANIFEST_ACCEPT : '*/*', d.digest);
                 const body = await readLimited(res, MAX_JSON_BYTES, `blob ${d.digest}`);
                 checkDigest(body, d.digest, `blob ${d.digest}`);
                 return body;
@@ -58547,8 +59237,8 @@ class RegistryClient {
             open: async (d) => {
                 const res = await this.#get(this.#blobUrl(d), '*/*', d.digest);
                 if (!res.body)
-                    return Readable.from([]);
-                return verified(Readable.fromWeb(res.body), d.digest);
+                    return external_node_stream_.Readable.from([]);
+                return verified(external_node_stream_.Readable.fromWeb(res.body), d.digest);
             },
         };
     }
@@ -58615,6 +59305,9 @@ class RegistryClient {
             });
         }
         const url = new URL(params.realm);
+        if (url.protocol !== 'https:' && cred && !this.#options.insecure) {
+            throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `the token service of ${registry} (${url.origin}) is not HTTPS; credentials are not sent over plain HTTP`, { hint: `if that is intended, pass --insecure-registry ${registry}` });
+        }
         if (params.service)
             url.searchParams.set('service', params.service);
         url.searchParams.set('scope', params.scope ?? `repository:${repository}:pull`);
@@ -58713,7 +59406,7 @@ async function readLimited(res, max, what) {
     return body;
 }
 /** Resolves a registry image (narrowing an index to the platform) to the images to scan. */
-async function registry_openRegistryImage(text, platform, options) {
+async function openRegistryImage(text, platform, options) {
     const ref = parseImageReference(text);
     const host = ref.registry;
     const insecure = options.insecureRegistries.some((h) => h === host || h === host.replace(/:\d+$/, ''));
@@ -58782,6 +59475,137 @@ async function scanImages(options) {
     return result;
 }
 //# sourceMappingURL=scan-image.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/sources/github-event.js
+
+
+/** How the scan action picks what to scan: from the triggering event (`auto`), or as told. */
+const SCAN_MODES = ['auto', 'diff', 'history', 'files'];
+const ZERO_SHA = /^0+$/;
+const RANGE_EVENTS = 'pull_request, pull_request_target, push and merge_group';
+/**
+ * Decides what a run scans. `auto`: a pull request (or merge queue group) scans the commits
+ * between its base and head, a push the commits it pushed, anything else (schedule,
+ * workflow_dispatch, ...) the checked-out files. `diff`, `history` and `files` override that,
+ * where the event allows (`diff` needs an event that has a range).
+ */
+function resolveScanTarget(input) {
+    const { eventName, payload, mode } = input;
+    if (mode === 'files')
+        return { kind: 'files', description: 'the checked-out files (mode: files)' };
+    if (mode === 'history')
+        return { kind: 'git', range: { kind: 'history' }, description: 'the git history' };
+    const fromEvent = eventRange(eventName, payload);
+    if (fromEvent)
+        return fromEvent;
+    if (mode === 'diff') {
+        throw new KeyfenceError(ErrorCode.USAGE, `mode: diff needs an event with a commit range, and this run was triggered by "${eventName || 'nothing'}"`, { hint: `diff works on ${RANGE_EVENTS} events; use mode: history or mode: files for this one` });
+    }
+    return {
+        kind: 'files',
+        description: `the checked-out files (a ${eventName || 'local'} run has no commit range; mode: history scans the git history)`,
+    };
+}
+function eventRange(eventName, payload) {
+    switch (eventName) {
+        case 'pull_request':
+        case 'pull_request_target': {
+            const base = sha(payload, eventName, 'pull_request', 'base', 'sha');
+            const head = sha(payload, eventName, 'pull_request', 'head', 'sha');
+            const n = field(payload, 'pull_request', 'number') ?? field(payload, 'number');
+            return {
+                kind: 'git',
+                range: { kind: 'diff', base, head },
+                description: `the commits of pull request${n === undefined ? '' : ` #${n}`} (${github_event_short(base)}..${github_event_short(head)})`,
+            };
+        }
+        case 'merge_group': {
+            const base = sha(payload, eventName, 'merge_group', 'base_sha');
+            const head = sha(payload, eventName, 'merge_group', 'head_sha');
+            return {
+                kind: 'git',
+                range: { kind: 'diff', base, head },
+                description: `the commits of the merge group (${github_event_short(base)}..${github_event_short(head)})`,
+            };
+        }
+        case 'push':
+            return pushTarget(payload);
+        default:
+            return undefined;
+    }
+}
+function pushTarget(payload) {
+    const ref = String(field(payload, 'ref') ?? '');
+    const after = sha(payload, 'push', 'after');
+    if (field(payload, 'deleted') === true || ZERO_SHA.test(after)) {
+        return { kind: 'none', description: `nothing: the push deleted ${ref || 'a ref'}` };
+    }
+    const before = String(field(payload, 'before') ?? '');
+    if (before !== '' && !ZERO_SHA.test(before)) {
+        return {
+            kind: 'git',
+            range: { kind: 'diff', base: before, head: after },
+            description: `the pushed commits (${github_event_short(before)}..${github_event_short(after)})`,
+        };
+    }
+    const defaultBranch = field(payload, 'repository', 'default_branch');
+    if (typeof defaultBranch !== 'string' || defaultBranch === '' || ref === `refs/heads/${defaultBranch}`) {
+        // The first push of the default branch (or a repository that has none): all of it is new.
+        return {
+            kind: 'git',
+            range: { kind: 'history', head: after },
+            description: `the history of the new ${ref || 'ref'}`,
+        };
+    }
+    return {
+        kind: 'new-ref',
+        defaultBranch,
+        head: after,
+        description: `the commits of the new ${ref || 'ref'} that are not on ${defaultBranch}`,
+    };
+}
+/**
+ * Turns a `new-ref` target into a range: `<remote>/<default>..head` when the default branch is
+ * in the clone or can be fetched, else the history of the clone (documented fallback).
+ */
+function resolveNewRef(repo, target, remote = 'origin') {
+    const tracking = `refs/remotes/${remote}/${target.defaultBranch}`;
+    if (!hasCommit(repo, tracking)) {
+        try {
+            git(repo, ['fetch', '--no-tags', '--quiet', remote, `+refs/heads/${target.defaultBranch}:${tracking}`]);
+        }
+        catch {
+            // No remote, or no such branch there: fall back to the history below.
+        }
+    }
+    if (hasCommit(repo, tracking)) {
+        const base = git(repo, ['rev-parse', `${tracking}^{commit}`]).trim();
+        return { range: { kind: 'diff', base, head: target.head }, description: target.description };
+    }
+    return {
+        range: { kind: 'history', head: target.head },
+        description: `the history of ${target.head.slice(0, 12)} (${remote}/${target.defaultBranch} could not be found or fetched, so the commits of the new ref cannot be told apart from older ones)`,
+    };
+}
+function field(value, ...path) {
+    let v = value;
+    for (const key of path) {
+        if (typeof v !== 'object' || v === null)
+            return undefined;
+        v = v[key];
+    }
+    return v;
+}
+function sha(payload, eventName, ...path) {
+    const v = field(payload, ...path);
+    if (typeof v !== 'string' || !/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(v)) {
+        throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `the ${eventName} event payload has no commit at ${path.join('.')}`, { hint: 'GITHUB_EVENT_PATH must point to the JSON payload of the event that started the workflow' });
+    }
+    return v;
+}
+function github_event_short(rev) {
+    return rev.slice(0, 12);
+}
+//# sourceMappingURL=github-event.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/sources/globs.js
 
 
@@ -58803,8 +59627,8 @@ function expandArchiveArgs(args, cwd) {
     };
     for (const arg of args) {
         if (!GLOB_CHARS.test(arg)) {
-            const file = resolve(cwd, arg);
-            if (!existsSync(file)) {
+            const file = (0,external_node_path_namespaceObject.resolve)(cwd, arg);
+            if (!(0,external_node_fs_namespaceObject.existsSync)(file)) {
                 throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such archive: ${arg}`, {
                     hint: 'check the path given to --archive (quote globs: --archive "dist/*.zip")',
                 });
@@ -58813,12 +59637,12 @@ function expandArchiveArgs(args, cwd) {
             continue;
         }
         const scanned = picomatch.scan(arg);
-        const base = resolve(cwd, scanned.base || '.');
+        const base = (0,external_node_path_namespaceObject.resolve)(cwd, scanned.base || '.');
         const match = picomatch(scanned.glob, { dot: false });
         const matches = [];
         walk(base, '', (rel) => {
             if (match(rel))
-                matches.push(join(base, rel));
+                matches.push((0,external_node_path_namespaceObject.join)(base, rel));
         });
         if (matches.length === 0) {
             throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no file matches --archive ${arg}`, {
@@ -58833,7 +59657,7 @@ function expandArchiveArgs(args, cwd) {
 function walk(dir, rel, visit) {
     let entries;
     try {
-        entries = readdirSync(join(dir, rel), { withFileTypes: true });
+        entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(dir, rel), { withFileTypes: true });
     }
     catch {
         return;
@@ -58849,13 +59673,12 @@ function walk(dir, rel, visit) {
     }
 }
 function displayPath(file, cwd) {
-    const rel = relative(cwd, file);
-    const shown = rel.startsWith('..') || isAbsolute(rel) ? file : rel;
-    return sep === '/' ? shown : shown.split(sep).join('/');
+    const rel = (0,external_node_path_namespaceObject.relative)(cwd, file);
+    const shown = rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel) ? file : rel;
+    return external_node_path_namespaceObject.sep === '/' ? shown : shown.split(external_node_path_namespaceObject.sep).join('/');
 }
 //# sourceMappingURL=globs.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/index.js
-
 
 
 
@@ -58892,12 +59715,17 @@ function readInputs() {
         mode: choice('mode', SCAN_MODES, 'auto'),
         failOn: choice('fail-on', ['findings', 'never'], 'findings'),
         maxAnnotations: count('max-annotations', 10),
+        artifacts: getInput('artifacts')
+            .split('\n')
+            .map((line) => line.trim())
+            .filter((line) => line !== '' && !line.startsWith('#')),
     };
     for (const [key, name] of [
         ['config', 'config'],
         ['baseline', 'baseline'],
         ['sarifFile', 'sarif-file'],
         ['reportFile', 'report-file'],
+        ['image', 'image'],
     ]) {
         const value = getInput(name);
         if (value !== '')
@@ -58922,7 +59750,7 @@ function count(name, fallback) {
     return Number(value);
 }
 function inputs_inputError(name, value, expected) {
-    return new errors_KeyfenceError(errors_ErrorCode.USAGE, `input "${name}" must be ${expected} (got "${value}")`, {
+    return new KeyfenceError(ErrorCode.USAGE, `input "${name}" must be ${expected} (got "${value}")`, {
         hint: `fix \`${name}:\` under \`with:\` in the workflow; the inputs are listed in keyfence's docs/action-scan.md`,
     });
 }
@@ -58949,12 +59777,15 @@ async function run() {
         const workspace = (0,external_node_path_namespaceObject.resolve)(env['GITHUB_WORKSPACE'] ?? process.cwd());
         const root = (0,external_node_path_namespaceObject.resolve)(workspace, inputs.path);
         if (!(0,external_node_fs_namespaceObject.existsSync)(root)) {
-            throw new errors_KeyfenceError(errors_ErrorCode.INPUT_NOT_FOUND, `input "path" names ${root}, which does not exist`, {
+            throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `input "path" names ${root}, which does not exist`, {
                 hint: 'paths are relative to the workspace; check out the repository first (actions/checkout)',
             });
         }
         const target = resolveScanTarget({ ...readEvent(env), mode: inputs.mode });
-        const { result, scanned } = await scan(target, root, workspace, inputs);
+        const primary = await scan(target, root, workspace, inputs);
+        const extra = await scanBuildOutputs(inputs, workspace, readConfig(inputs, root, workspace));
+        const result = extra.results.length > 0 ? mergeScanResults([primary.result, ...extra.results]) : primary.result;
+        const scanned = [primary.scanned, ...extra.scanned].join('; ');
         const sarifFile = (0,external_node_path_namespaceObject.resolve)(workspace, inputs.sarifFile ?? (0,external_node_path_namespaceObject.join)(env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(), 'keyfence.sarif'));
         writeReport(sarifFile, `${JSON.stringify(findingsToSarif(result, { toolVersion: VERSION }), null, 2)}\n`);
         const reportFile = inputs.reportFile ? (0,external_node_path_namespaceObject.resolve)(workspace, inputs.reportFile) : '';
@@ -59011,7 +59842,7 @@ async function scan(target, root, workspace, inputs) {
     }
     const repo = topLevel(root);
     if (repo === undefined) {
-        throw new errors_KeyfenceError(errors_ErrorCode.INPUT_NOT_FOUND, `${root} is not inside a git repository`, {
+        throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `${root} is not inside a git repository`, {
             hint: 'check out the repository first (actions/checkout), or set `mode: files` to scan the files alone',
         });
     }
@@ -59019,6 +59850,25 @@ async function scan(target, root, workspace, inputs) {
         ? resolveNewRef(repo, target)
         : { range: target.range, description: target.description };
     return { result: await scanGit({ repo, range, config, ...withBaseline }), scanned: description };
+}
+/** The `image` and `artifacts` inputs: scanned like files, reported in the summary and SARIF. */
+async function scanBuildOutputs(inputs, workspace, config) {
+    const results = [];
+    const scanned = [];
+    if (inputs.image) {
+        const local = (0,external_node_path_namespaceObject.resolve)(workspace, inputs.image);
+        const image = (0,external_node_fs_namespaceObject.existsSync)(local)
+            ? { imageArchives: [{ file: local, name: inputs.image }] }
+            : { images: [inputs.image] };
+        results.push(await scanImages({ config, ...image }));
+        scanned.push(`the image ${inputs.image}`);
+    }
+    if (inputs.artifacts.length > 0) {
+        const archives = expandArchiveArgs(inputs.artifacts, workspace);
+        results.push(await scanArchives({ config, archives }));
+        scanned.push(`${archives.length} build artifact${archives.length === 1 ? '' : 's'}`);
+    }
+    return { results, scanned };
 }
 /** The config given, else `.keyfence.yaml` where the scan starts (as the CLI does), else defaults. */
 function readConfig(inputs, root, workspace) {
@@ -59036,7 +59886,7 @@ function readEvent(env) {
         return { eventName, payload: JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8')) };
     }
     catch (e) {
-        throw new errors_KeyfenceError(errors_ErrorCode.INPUT_UNREADABLE, `cannot read the event payload at ${file}`, {
+        throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read the event payload at ${file}`, {
             hint: 'GITHUB_EVENT_PATH must name the JSON file the runner writes for the triggering event',
             cause: e,
         });

@@ -12,6 +12,10 @@ export interface ScanInputs {
   sarifFile?: string;
   reportFile?: string;
   maxAnnotations: number;
+  /** A registry reference, or a path to an image archive (OCI layout or `docker save` tar). */
+  image?: string;
+  /** Globs of build outputs (archives) to scan, one per line. */
+  artifacts: string[];
 }
 
 /** Reads the inputs from the runner's `INPUT_*` variables; a bad value is an error naming the input. */
@@ -21,12 +25,17 @@ export function readInputs(): ScanInputs {
     mode: choice('mode', SCAN_MODES, 'auto'),
     failOn: choice('fail-on', ['findings', 'never'] as const, 'findings'),
     maxAnnotations: count('max-annotations', 10),
+    artifacts: getInput('artifacts')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#')),
   };
   for (const [key, name] of [
     ['config', 'config'],
     ['baseline', 'baseline'],
     ['sarifFile', 'sarif-file'],
     ['reportFile', 'report-file'],
+    ['image', 'image'],
   ] as const) {
     const value = getInput(name);
     if (value !== '') inputs[key] = value;

@@ -5,6 +5,7 @@ import { error, info, notice, setFailed, setOutput, summary, warning } from '@ac
 import { ErrorCode, formatUserError, isKeyfenceError, KeyfenceError } from '@keyfence/core';
 import {
   defaultConfig,
+  expandArchiveArgs,
   findConfigFile,
   findingAnnotations,
   findingsToGithubSummary,
@@ -14,13 +15,16 @@ import {
   type GithubRepoContext,
   gitTopLevel,
   loadConfig,
+  mergeScanResults,
   readBaseline,
   resolveNewRef,
   resolveScanTarget,
   type ScanConfig,
   type ScanResult,
   type ScanTarget,
+  scanArchives,
   scanGit,
+  scanImages,
   scanPaths,
 } from '@keyfence/scanner';
 import { readInputs, type ScanInputs } from './inputs.js';
@@ -41,7 +45,11 @@ export async function run(): Promise<void> {
       });
     }
     const target = resolveScanTarget({ ...readEvent(env), mode: inputs.mode });
-    const { result, scanned } = await scan(target, root, workspace, inputs);
+    const primary = await scan(target, root, workspace, inputs);
+    const extra = await scanBuildOutputs(inputs, workspace, readConfig(inputs, root, workspace));
+    const result =
+      extra.results.length > 0 ? mergeScanResults([primary.result, ...extra.results]) : primary.result;
+    const scanned = [primary.scanned, ...extra.scanned].join('; ');
 
     const sarifFile = resolve(
       workspace,
@@ -119,6 +127,30 @@ async function scan(
       ? resolveNewRef(repo, target)
       : { range: target.range, description: target.description };
   return { result: await scanGit({ repo, range, config, ...withBaseline }), scanned: description };
+}
+
+/** The `image` and `artifacts` inputs: scanned like files, reported in the summary and SARIF. */
+async function scanBuildOutputs(
+  inputs: ScanInputs,
+  workspace: string,
+  config: ScanConfig,
+): Promise<{ results: ScanResult[]; scanned: string[] }> {
+  const results: ScanResult[] = [];
+  const scanned: string[] = [];
+  if (inputs.image) {
+    const local = resolve(workspace, inputs.image);
+    const image = existsSync(local)
+      ? { imageArchives: [{ file: local, name: inputs.image }] }
+      : { images: [inputs.image] };
+    results.push(await scanImages({ config, ...image }));
+    scanned.push(`the image ${inputs.image}`);
+  }
+  if (inputs.artifacts.length > 0) {
+    const archives = expandArchiveArgs(inputs.artifacts, workspace);
+    results.push(await scanArchives({ config, archives }));
+    scanned.push(`${archives.length} build artifact${archives.length === 1 ? '' : 's'}`);
+  }
+  return { results, scanned };
 }
 
 /** The config given, else `.keyfence.yaml` where the scan starts (as the CLI does), else defaults. */

@@ -10,8 +10,11 @@
 //   install()                 -> { ok, cached, seconds, reason }
 //   version()                 -> string
 //   filesArgs(target, out)    -> { cmd, args, cwd?, stdoutToOut? } for a plain-folder scan
+//   historyArgs(repo, out)    -> the same for a scan of every commit of a git repository
+//                                (only tools that have such a mode)
 //   run(target, out, opts)    -> timed run (see exec.mjs); opts.spec overrides filesArgs
-//   parse(out, root)          -> [{ file, line }] with file relative to root, '/'-separated
+//   parse(out, root)          -> [{ file, line, commit? }] with file relative to root,
+//                                '/'-separated; commit when the report names one
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -137,12 +140,19 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
         args: [keyfenceBin, 'scan', target, '--format', 'json', '--output', out],
       };
     },
+    historyArgs(repo, out) {
+      return {
+        cmd: process.execPath,
+        args: [keyfenceBin, 'scan', repo, '--history', '--format', 'json', '--output', out],
+      };
+    },
     parse(out, root) {
       const doc = readJson(out);
       const findings = Array.isArray(doc) ? doc : (doc?.findings ?? []);
       return findings.map((f) => ({
         file: relToRoot(f.location?.path ?? f.path ?? f.file, root),
         line: f.location?.line ?? f.line ?? 0,
+        commit: f.location?.commit,
       }));
     },
   });
@@ -198,9 +208,31 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
         ],
       };
     },
+    historyArgs(repo, out) {
+      return {
+        cmd: gitleaksBin,
+        args: [
+          'git',
+          repo,
+          '--no-banner',
+          '--log-level',
+          'error',
+          '--report-format',
+          'json',
+          '--report-path',
+          out,
+          '--exit-code',
+          '0',
+        ],
+      };
+    },
     parse(out, root) {
       const doc = readJson(out) ?? [];
-      return doc.map((f) => ({ file: relToRoot(f.File, root), line: f.StartLine ?? 0 }));
+      return doc.map((f) => ({
+        file: relToRoot(f.File, root),
+        line: f.StartLine ?? 0,
+        commit: f.Commit || undefined,
+      }));
     },
   });
 
@@ -285,6 +317,13 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
         stdoutToOut: true,
       };
     },
+    historyArgs(repo) {
+      return {
+        cmd: trufflehogBin,
+        args: ['git', `file://${repo}`, '--json', '--no-verification', '--no-update', '--log-level=-1'],
+        stdoutToOut: true,
+      };
+    },
     parse(out, root) {
       const findings = [];
       for (const line of readFileSync(out, 'utf8').split('\n')) {
@@ -298,7 +337,7 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
         const data = rec.SourceMetadata?.Data ?? {};
         const fsMeta = data.Filesystem ?? data.Git;
         if (!fsMeta) continue;
-        findings.push({ file: relToRoot(fsMeta.file, root), line: fsMeta.line ?? 0 });
+        findings.push({ file: relToRoot(fsMeta.file, root), line: fsMeta.line ?? 0, commit: fsMeta.commit });
       }
       return findings;
     },
@@ -376,12 +415,40 @@ export function createTools({ repoRoot, cacheDir = defaultCacheDir(), log = () =
         ],
       };
     },
+    // A local repository path with `--git-history full` scans every blob reachable in it.
+    // Deduplicated, it reports a secret once at one blob that has it, often a later commit of
+    // the file than the one that added it; --no-dedup also reports the commit that added it.
+    historyArgs(repo, out) {
+      return {
+        cmd: kingfisherBin(),
+        args: [
+          'scan',
+          repo,
+          '--no-validate',
+          '--no-update-check',
+          '--git-history',
+          'full',
+          '--no-dedup',
+          '--format',
+          'json',
+          '--output',
+          out,
+          '--quiet',
+          '--rule-cache-dir',
+          join(toolsDir, 'kingfisher-rule-cache'),
+        ],
+      };
+    },
     parse(out, root) {
       const doc = readJson(out);
       const list = Array.isArray(doc) ? doc : (doc?.findings ?? []);
       return list.map((f) => {
         const x = f.finding ?? f;
-        return { file: relToRoot(x.path, root), line: x.line ?? 0 };
+        return {
+          file: relToRoot(x.git_metadata?.file?.path ?? x.path, root),
+          line: x.line ?? 0,
+          commit: x.git_metadata?.commit?.id,
+        };
       });
     },
   });

@@ -6,19 +6,16 @@
 // real code with generated secrets planted in it, runs keyfence and each available peer
 // over the same input one after another, and prints a markdown table.
 //
-// A benchmark case is { name, title, prepare(ctx), tools: { toolName -> entry } } where an
+// A benchmark case is { name, title, prepare(ctx), tools: { toolName -> entry }, skip? } where an
 // entry is `(tool, target, out) => spec` ({ cmd, args, cwd?, stdoutToOut? }) or
-// `{ spec, parse }` when the tool's report differs from its plain-folder one.
-// Only the plain-folder case ("files") exists today; a git-history case or a container
-// image case is another entry in CASES, e.g.
-//   history: {
-//     name: 'history', title: 'Git history scan',
-//     prepare: (ctx) => ({ target: repoDir, root: repoDir, bytes, files, planted, plantedPrefix,
-//                          warmTarget: smallRepoDir, describe }),
-//     tools: { gitleaks: (t, repo, out) => ({ cmd: t.bin(), args: ['git', repo, '--report-format', 'json',
-//                                            '--report-path', out, '--exit-code', '0'] }), ... },
-//   }
-// and gets its own `<!-- bench:history:start -->` section in docs/benchmarks.md.
+// `{ spec, parse }` when the tool's report differs from its plain-folder one, and `skip` maps
+// a tool that has no mode for the case to the one-line reason shown instead of a result.
+// prepare() returns { target, root, bytes, files, planted, plantedPrefix, warmTarget, describe }
+// and optionally commits (adds a commits/s column), score(findings) (replaces the per-file
+// scoring) and groups (a breakdown of planted secrets found).
+// Cases: "files" (a plain folder) and "history" (every commit of a generated git repository,
+// history.mjs). Each gets its own `<!-- bench:<name>:start -->` section in docs/benchmarks.md;
+// `--write-docs` replaces only the sections of the cases that ran.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -26,6 +23,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCorpus, PLANTED_DIR, sumBytes, warmCorpus } from './corpus.mjs';
 import { hasTimeBin } from './exec.mjs';
+import { ensureHistoryRepo, HISTORY_COMMITS, HISTORY_GROUPS, scoreHistory } from './history.mjs';
 import { createTools, defaultCacheDir, TOOL_ORDER } from './peers.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -35,11 +33,12 @@ const DOC_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');
 const USAGE = `usage: npm run bench -- [options]
 
   --tools a,b,c     tools to run (default: ${TOOL_ORDER.join(',')})
-  --cases a,b       benchmark cases (default: files)
+  --cases a,b       benchmark cases: files, history (default: files)
   --runs N          timed runs per tool; the median is reported (default 1)
   --timeout SEC     per-run time limit (default 1800)
   --seed STRING     generate the planted secrets deterministically from STRING
   --source DIR      code to copy into the corpus (default: <repo>/node_modules)
+  --commits N       commits in the history case's generated repository (default ${HISTORY_COMMITS})
   --no-install      do not install missing peers, only use what is cached
   --write-docs      write the results into docs/benchmarks.md
   -h, --help        this text
@@ -54,6 +53,7 @@ export function parseArgs(argv) {
     timeoutSec: 1800,
     seed: null,
     source: join(REPO_ROOT, 'node_modules'),
+    commits: HISTORY_COMMITS,
     install: true,
     writeDocs: false,
     help: false,
@@ -85,6 +85,9 @@ export function parseArgs(argv) {
       case '--source':
         opts.source = resolve(value());
         break;
+      case '--commits':
+        opts.commits = Math.max(100, Number.parseInt(value(), 10) || HISTORY_COMMITS);
+        break;
       case '--no-install':
         opts.install = false;
         break;
@@ -112,6 +115,7 @@ export function parseArgs(argv) {
 // Cases
 
 const filesArgs = (tool, target, out) => tool.filesArgs(target, out);
+const historyArgs = (tool, repo, out) => tool.historyArgs(repo, out);
 
 function displaySource(dir) {
   const rel = relative(REPO_ROOT, dir);
@@ -153,6 +157,61 @@ export const CASES = {
       kingfisher: filesArgs,
       'detect-secrets': filesArgs,
       secretlint: filesArgs,
+    },
+  },
+  history: {
+    name: 'history',
+    title: 'Git history scan (every commit on every branch, no network verification)',
+    /** Builds (or reuses) the generated repository; scoring is by planted (file, commit). */
+    prepare(ctx) {
+      const {
+        repo,
+        warmRepo,
+        manifest: m,
+      } = ensureHistoryRepo({
+        cacheDir: ctx.cacheDir,
+        sourceDir: ctx.opts.source,
+        seed: ctx.opts.seed,
+        commits: ctx.opts.commits,
+        log: ctx.log,
+      });
+      const merged = m.branches.filter((b) => b.merged).length;
+      const removed = m.secrets.filter((s) => s.removed).length;
+      const onBranches = m.secrets.filter((s) => s.branch !== 'main').length;
+      return {
+        target: repo,
+        root: repo,
+        bytes: m.logBytes,
+        files: m.headFiles,
+        commits: m.commits,
+        planted: m.secrets,
+        score: (findings) => scoreHistory(findings, m.secrets, m.branches),
+        groups: HISTORY_GROUPS,
+        warmTarget: warmRepo,
+        inputLabel: 'Repository',
+        targetLabel: '<repo>',
+        describe: `${m.commits} commits (main and ${m.branches.length} branches, ${merged} merged back with merge commits, ${
+          m.branches.length - merged
+        } not merged), ${(m.logBytes / 1e6).toFixed(1)} MB of history (MB = size of the \`git log -p --all\` output; the pack is ${(
+          m.packBytes / 1e6
+        ).toFixed(1)} MB), ${m.headFiles} files at the tip of main, mostly real code from ${displaySource(
+          m.source,
+        )} edited by each commit; ${m.secrets.length} planted secrets over ${m.formats} formats${
+          m.missingFormats.length
+            ? ` (not generated here: ${m.missingFormats.map((x) => x.format).join(', ')})`
+            : ''
+        }, ${removed} of them removed again in a later commit, ${onBranches} only on branches, one committed twice. No checkout (only \`.git\`), so each tool scans history only`,
+      };
+    },
+    tools: {
+      keyfence: historyArgs,
+      gitleaks: historyArgs,
+      trufflehog: historyArgs,
+      kingfisher: historyArgs,
+    },
+    skip: {
+      'detect-secrets': 'no git-history mode (it scans files, or what is staged, not past commits)',
+      secretlint: 'no git-history mode (it scans files only)',
     },
   },
 };
@@ -237,6 +296,9 @@ async function measureTool(tool, kase, prepared, ctx) {
     );
   }
   const last = runs[runs.length - 1];
+  const scored = prepared.score
+    ? prepared.score(last.findings)
+    : score(last.findings, prepared.planted, prepared.plantedPrefix);
   const wallSec = median(runs.map((r) => r.wallSec));
   const peakKb = median(runs.map((r) => r.peakKb));
   const treePeakKb = median(runs.map((r) => r.treePeakKb));
@@ -245,9 +307,10 @@ async function measureTool(tool, kase, prepared, ctx) {
     wallSec,
     wallRuns: runs.map((r) => r.wallSec),
     mbPerSec: prepared.bytes / 1e6 / wallSec,
+    commitsPerSec: prepared.commits ? prepared.commits / wallSec : undefined,
     peakMb: peakKb / 1024,
     treePeakMb: treePeakKb / 1024,
-    ...score(last.findings, prepared.planted, prepared.plantedPrefix),
+    ...scored,
     command: last.command,
     cwd: last.cwd,
     stdoutToOut: last.stdoutToOut,
@@ -277,11 +340,11 @@ function machineInfo() {
 
 const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
-function displayCommand(r, target, cacheDir) {
+function displayCommand(r, target, cacheDir, label = '<corpus>') {
   const shorten = (a) =>
     String(a)
       .split(target)
-      .join('<corpus>')
+      .join(label)
       .split(r.report)
       .join('<out>')
       .split(join(cacheDir, 'tools'))
@@ -311,23 +374,39 @@ export function renderCase(kase, prepared, results, versions, ctx) {
     `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${fmt(m.memGb, 0)} GiB RAM, ${m.platform}, Node ${m.node}. ` +
       `Measured ${ctx.date}, median of ${ctx.opts.runs} run${ctx.opts.runs === 1 ? '' : 's'}.`,
     '',
-    `Corpus: ${prepared.describe}.`,
+    `${prepared.inputLabel ?? 'Corpus'}: ${prepared.describe}.`,
     '',
   );
-  lines.push('| tool | version | MB/s | wall s | peak MB | planted found | clean-code findings |');
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  const perCommit = Number.isFinite(prepared.commits);
+  const unit = prepared.plantedUnit ?? (prepared.score ? 'secrets' : 'files');
+  lines.push(
+    `| tool | version |${perCommit ? ' commits/s |' : ''} MB/s | wall s | peak MB | planted found | clean-code findings |`,
+  );
+  lines.push(`| --- | --- |${perCommit ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: |`);
   const notes = [];
   for (const name of ctx.opts.tools) {
     const r = results[name];
     if (!r) continue;
+    if (r.skipped) {
+      notes.push(`- ${name}: not run in this case: ${r.reason}`);
+      continue;
+    }
     if (!r.ok) {
-      lines.push(`| ${name} | ${versions[name] ?? '-'} | - | - | - | - | - |`);
+      lines.push(`| ${name} | ${versions[name] ?? '-'} |${perCommit ? ' - |' : ''} - | - | - | - | - |`);
       notes.push(`- ${name}: not measured: ${r.reason}`);
       continue;
     }
     const multiProc = r.treePeakMb > r.peakMb * 1.2;
+    if (r.plantedOther) {
+      notes.push(
+        `- ${name}: ${r.plantedOther} finding${r.plantedOther === 1 ? '' : 's'} in planted files at commits where nothing was planted (not counted either way)`,
+      );
+    }
     lines.push(
-      `| ${name} | ${versions[name]} | ${fmt(r.mbPerSec)} | ${fmt(r.wallSec, 2)} | ${fmt(r.peakMb, 0)}${
+      `| ${name} | ${versions[name]} |${perCommit ? ` ${fmt(r.commitsPerSec, 0)} |` : ''} ${fmt(r.mbPerSec)} | ${fmt(
+        r.wallSec,
+        2,
+      )} | ${fmt(r.peakMb, 0)}${
         multiProc ? ` (${fmt(r.treePeakMb, 0)} all processes)` : ''
       } | ${r.plantedFound}/${r.plantedTotal} | ${r.cleanFindings}${
         r.cleanFindings ? ` in ${r.cleanFiles} file${r.cleanFiles === 1 ? '' : 's'}` : ''
@@ -343,7 +422,18 @@ export function renderCase(kase, prepared, results, versions, ctx) {
   const ran = ctx.opts.tools.filter((t) => results[t]?.ok);
   if (ran.length) {
     const formats = [...new Set(prepared.planted.map((p) => p.format))];
-    lines.push('<details><summary>Planted files found, per format</summary>', '');
+    if (prepared.groups) {
+      lines.push(`<details><summary>Planted ${unit} found, by where they are in history</summary>`, '');
+      lines.push(`| planted | ${ran.join(' | ')} |`);
+      lines.push(`| --- | ${ran.map(() => '---:').join(' | ')} |`);
+      for (const [key, label] of Object.entries(prepared.groups)) {
+        const cells = ran.map((t) => results[t].byGroup?.[key]);
+        if (!cells[0]?.total) continue;
+        lines.push(`| ${label} | ${cells.map((b) => `${b.found}/${b.total}`).join(' | ')} |`);
+      }
+      lines.push('', '</details>', '');
+    }
+    lines.push(`<details><summary>Planted ${unit} found, per format</summary>`, '');
     lines.push(`| format | ${ran.join(' | ')} |`);
     lines.push(`| --- | ${ran.map(() => '---:').join(' | ')} |`);
     for (const f of formats) {
@@ -359,7 +449,9 @@ export function renderCase(kase, prepared, results, versions, ctx) {
     lines.push('', '</details>', '');
     lines.push('<details><summary>Commands</summary>', '');
     for (const t of ran)
-      lines.push(`- ${t}: \`${displayCommand(results[t], prepared.target, ctx.cacheDir)}\``);
+      lines.push(
+        `- ${t}: \`${displayCommand(results[t], prepared.target, ctx.cacheDir, prepared.targetLabel)}\``,
+      );
     lines.push('', '</details>', '');
   }
   return lines.join('\n');
@@ -391,12 +483,40 @@ Before the timed runs every corpus file is read once (warm page cache), and ever
 untimed run over the planted folder (checks that it works, lets rule caches be compiled).
 Peers run without git, without network verification, and with JSON reports.
 
+## Git history case
+
+\`npm run bench -- --cases history\` scans the history of a generated git repository instead of a
+folder. It has 5,000 commits (\`--commits N\` to change), written by one \`git fast-import\` process:
+the first commit imports a few hundred text files from \`node_modules\` under \`lib/\`, and each later
+commit edits one to five of them with one to three hunks of real code taken from other files (or
+changes a number); a few commits add, delete or move a file. Beside that code sits a small
+application (\`.env.production\`, YAML, TypeScript, JavaScript, Python, properties, compose and
+shell files) into which about thirty secrets of the generated formats are committed at chosen
+commits, in the same kind of lines as in the folder corpus. There are three branches: two are merged
+back with merge commits, one is left unmerged; a third of the secrets on main are removed again in a
+later commit (replaced by an environment lookup, or the key file deleted), and one secret is
+committed a second time, much later, in another file. The repository is repacked as for a clone and
+has no checkout, so every tool reads history only. It is built in the benchmark cache (20–30 s) and
+reused while the generator version, the seed, the commit count and the list of source files are
+unchanged; its \`manifest.json\` records each planted secret's format, commit, file and line, never
+the value. In this case:
+
+- **MB** is the size of the \`git log -p --all\` output (the patches of every commit; the pack is
+  smaller), and **commits/s** is the commit count divided by the wall time (the ratio between two tools
+  is the same with either);
+- **planted found** counts secrets, not files: a secret counts when the tool reports its file at the
+  commit that added it (either copy of the secret committed twice); findings in a planted file at
+  another commit are noted apart, and **clean-code findings** are findings in any other file;
+- keyfence runs \`scan --history\`, gitleaks \`git\`, trufflehog \`git file://…\` and Kingfisher \`scan\` with
+  \`--git-history full\`; detect-secrets and secretlint have no history mode and are not run.
+
 ## Reproduce
 
 \`\`\`sh
 npm ci && npm run build
 npm run bench -- --write-docs               # all tools
 npm run bench -- --tools keyfence,gitleaks --runs 3
+npm run bench -- --cases history --runs 3 --write-docs   # git history only
 \`\`\`
 
 Peer tools are installed on first use into a cache outside the repository
@@ -412,7 +532,10 @@ Notes on the peers:
   harness then fetches the module source with \`go mod download\` and runs \`go build\` in it
   (version \`$KEYFENCE_BENCH_TRUFFLEHOG_VERSION\` when the module proxy does not answer \`@latest\`).
 - Kingfisher is timed as its native binary (shipped inside the \`kingfisher-bin\` wheel), not the
-  Python wrapper script, and with \`--no-dedup\` so that every planted file can count.
+  Python wrapper script, and with \`--no-dedup\` so that every planted file can count. In history it
+  scans every blob; deduplicated, it reports a secret once at a commit of one blob that has it, often
+  a later commit of the file, so \`--no-dedup\` is kept there too (it then also reports the later
+  blobs, counted in the note on findings at commits where nothing was planted).
 - secretlint is installed as \`@latest\` explicitly: releases before 13.0.6 time every rule on every
   file and search those records linearly, which makes large scans quadratic.
 - Memory of tools that run several processes (trufflehog re-executes itself under a supervisor,
@@ -491,6 +614,11 @@ export async function main(argv = process.argv.slice(2)) {
         results[t.name] = { ok: false, reason: installResults[t.name].reason };
         continue;
       }
+      if (kase.skip?.[t.name]) {
+        results[t.name] = { ok: false, skipped: true, reason: kase.skip[t.name] };
+        log(`${t.name}: not run in case ${caseName}: ${kase.skip[t.name]}`);
+        continue;
+      }
       if (!kase.tools[t.name]) {
         results[t.name] = { ok: false, reason: `no arguments for case ${caseName}` };
         continue;
@@ -515,7 +643,12 @@ export async function main(argv = process.argv.slice(2)) {
       opts.cases.map((c) => [
         c,
         {
-          corpus: { dir: prepared[c].target, bytes: prepared[c].bytes, files: prepared[c].files },
+          corpus: {
+            dir: prepared[c].target,
+            bytes: prepared[c].bytes,
+            files: prepared[c].files,
+            commits: prepared[c].commits,
+          },
           results: allResults[c],
         },
       ]),

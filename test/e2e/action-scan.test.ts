@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cli.js';
 import { TestRepo } from '../support/git.js';
+import { writeOciLayout } from '../support/oci.js';
 import { type ActionRun, runAction, type WorkflowCommand } from '../support/runner.js';
 import { sarifValidationErrors } from '../support/sarif.js';
 import { fake } from '../support/secrets.js';
@@ -421,3 +423,41 @@ describe('action-scan inputs', () => {
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('action-scan with image and artifacts inputs', () => {
+  it('scans an image archive and build outputs beside the files, reporting them in the summary and SARIF', async () => {
+    const origin = new TestRepo();
+    origin.commit('init', { 'README.md': 'clean\n' });
+    const workspace = checkout(origin, 'main');
+    const inImage = fake.githubPat();
+    const inEnv = fake.stripeLive();
+    const imageDir = join(tempDir('keyfence-image-'), 'layout');
+    await writeOciLayout(imageDir, 'app', [
+      {
+        layers: [{ files: { 'app/.env': `TOKEN=${inImage}\n` } }, { files: {}, delete: ['app/.env'] }],
+        env: [`STRIPE_KEY=${inEnv}`],
+      },
+    ]);
+    const inJar = fake.awsAccessKeyId();
+    const jar = zipSync({ 'application.properties': strToU8(`aws.key=${inJar}\n`) });
+    mkdirSync(join(workspace, 'dist'), { recursive: true });
+    writeFileSync(join(workspace, 'dist', 'app.zip'), zipSync({ 'lib/app.jar': jar }));
+    const run = runAction(ACTION, {
+      workspace,
+      event: { name: 'workflow_dispatch', payload: {} },
+      inputs: { image: imageDir, artifacts: '# build outputs\ndist/*.zip\n' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs['findings']).toBe('3');
+    // Nothing in an image or archive maps to a repository file: no annotation points at one.
+    expect(annotations(run).filter((a) => a.properties['file'])).toEqual([]);
+    expect(run.summary).toContain('deleted in layer 2');
+    expect(run.summary).toContain('app.zip!/lib/app.jar!/application.properties');
+    const uris = sarif(run).runs[0]!.results.map(
+      (r) => r.locations[0]!.physicalLocation.artifactLocation.uri,
+    );
+    expect(uris.some((u) => u.includes('app.jar'))).toBe(true);
+    expect(sarifValidationErrors(run.outputs['sarif-file']!)).toEqual([]);
+    expectNoSecret(run, [inImage, inEnv, inJar]);
+  });
+});

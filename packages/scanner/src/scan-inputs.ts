@@ -1,5 +1,4 @@
-import picomatch from 'picomatch';
-import type { ScanConfig } from './config.js';
+import { excludedPaths, type ScanConfig } from './config.js';
 import type { Detector, Fragment } from './engine/detector.js';
 import type { Finding, ScanProblem } from './finding.js';
 import type { ScanResult } from './scan.js';
@@ -31,10 +30,7 @@ export class InputScan {
     this.#settings = settings;
     this.#detector = detector;
     this.limits = { ...DEFAULT_LIMITS, ...settings.limits };
-    const pathOnly = settings.config.allowlist
-      .filter((a) => a.paths && !a.regexes && !a.stopwords)
-      .flatMap((a) => a.paths!);
-    this.#exclude = pathOnly.length > 0 ? picomatch(pathOnly, { dot: true }) : undefined;
+    this.#exclude = excludedPaths(settings.config);
   }
 
   /** A walk context for one input, with its own budget. */

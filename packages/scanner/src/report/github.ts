@@ -1,5 +1,6 @@
 import type { Confidence, Finding } from '../finding.js';
 import type { ScanResult } from '../scan.js';
+import { imageWhere } from './text.js';
 
 /** Where links point: the run's `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`. */
 export interface GithubRepoContext {
@@ -29,7 +30,10 @@ const RANK: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };
  * are left out, a closing notice says how many and where to find them.
  */
 export function findingAnnotations(findings: readonly Finding[], max: number): Annotation[] {
+  // Findings inside an image or an archive have no file in the repository to point at: they are
+  // in the job summary and the SARIF file only.
   const ranked = findings
+    .filter((f) => !f.location.image && !f.location.chain)
     .map((f, i) => ({ f, i }))
     .sort((a, b) => RANK[a.f.confidence] - RANK[b.f.confidence] || a.i - b.i)
     .map(({ f }) => f);
@@ -44,7 +48,7 @@ export function findingAnnotations(findings: readonly Finding[], max: number): A
       endLine: Math.max(f.location.endLine, f.location.line),
     },
   }));
-  const more = findings.length - shown.length;
+  const more = ranked.length - shown.length;
   if (more > 0) {
     annotations.push({
       level: 'notice',
@@ -138,8 +142,11 @@ function findingRow(f: Finding, index: number, repo: GithubRepoContext | undefin
   const where = `<code>${html(`${loc.path}:${lines}`)}</code>`;
   const at = loc.commit ?? repo?.sha;
   const base = repo ? `${repo.serverUrl.replace(/\/+$/, '')}/${repo.repository}` : undefined;
-  const fileCell =
-    base && at
+  // Files inside an image or an archive are not in the repository: no link, and the image facts.
+  const inRepo = !loc.image && !loc.chain;
+  const fileCell = !inRepo
+    ? `${where}${loc.image ? `<br>${markdownText(imageWhere(f))}` : ''}`
+    : base && at
       ? `[${where}](${base}/blob/${at}/${urlPath(loc.path)}#L${loc.line}${loc.endLine > loc.line ? `-L${loc.endLine}` : ''})`
       : where;
   const commitCell = loc.commit
