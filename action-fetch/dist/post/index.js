@@ -1,0 +1,422 @@
+import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+var __webpack_exports__ = {};
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./lib/state.js
+/** The names of the variables the post step must clear (JSON array), saved before anything is exported. */
+const STATE_EXPORTED_ENV = 'exportedEnv';
+/** The folder of 0600 secret files the post step must remove. */
+const STATE_FILES_DIR = 'filesDir';
+/** Every folder this action creates starts with this, so the post step never removes anything else. */
+const FILES_DIR_PREFIX = 'keyfence-fetch-';
+
+;// CONCATENATED MODULE: ./lib/cleanup.js
+
+
+
+function exportedNames(raw) {
+    if (raw === '')
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((name) => typeof name === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** The post step: empties every variable the main step exported and removes its secret files. */
+function cleanup(runner) {
+    const names = exportedNames(runner.state(STATE_EXPORTED_ENV));
+    // An empty value is what later steps (other actions' post steps) see: the secret is gone from the job's env.
+    for (const name of names)
+        runner.exportVariable(name, '');
+    const dir = runner.state(STATE_FILES_DIR);
+    // Only ever remove a folder this action created.
+    if (dir !== '' && (0,external_node_path_namespaceObject.basename)(dir).startsWith(FILES_DIR_PREFIX))
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+    runner.info(`keyfence cleanup: cleared ${names.length} variable(s)${dir === '' ? '' : ' and removed the secret files'}.`);
+}
+
+;// CONCATENATED MODULE: ../packages/core/dist/errors.js
+/** Stable machine-readable error codes; scripts and docs match on these, so never rename one. */
+const ErrorCode = {
+    CONFIG_INVALID: 'CONFIG_INVALID',
+    USAGE: 'USAGE',
+    INPUT_NOT_FOUND: 'INPUT_NOT_FOUND',
+    INPUT_UNREADABLE: 'INPUT_UNREADABLE',
+    RULE_INVALID: 'RULE_INVALID',
+    BASELINE_INVALID: 'BASELINE_INVALID',
+    INTERNAL: 'INTERNAL',
+};
+/** Exit code for errors the user can fix (bad config, bad arguments, missing input). */
+const USER_ERROR_EXIT_CODE = 2;
+/** An expected failure caused by the user's input or environment, reported without a stack trace. */
+class KeyfenceError extends Error {
+    name = 'KeyfenceError';
+    code;
+    exitCode;
+    constructor(code, message, options = {}) {
+        super(message, options);
+        this.code = code;
+        if (options.hint !== undefined)
+            this.hint = options.hint;
+        this.exitCode = options.exitCode ?? USER_ERROR_EXIT_CODE;
+    }
+}
+/** A bug in keyfence itself (a broken invariant), as opposed to a problem with the user's input. */
+class InternalError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'InternalError';
+    code = ErrorCode.INTERNAL;
+}
+/** True when the error is an expected, user-facing KeyfenceError. */
+function isKeyfenceError(error) {
+    return error instanceof KeyfenceError;
+}
+function describeThrown(value) {
+    if (typeof value === 'string')
+        return value;
+    try {
+        return String(value);
+    }
+    catch {
+        // e.g. Object.create(null) has no toString; the error still has to be reported somehow.
+        return Object.prototype.toString.call(value);
+    }
+}
+/** Turns anything thrown into a printable report: user errors without a stack, everything else (bugs) with one. */
+function formatUserError(error) {
+    if (isKeyfenceError(error)) {
+        const formatted = { message: error.message, code: error.code };
+        if (error.hint !== undefined)
+            formatted.hint = error.hint;
+        return formatted;
+    }
+    if (error instanceof Error) {
+        const formatted = { message: error.message || error.name, code: ErrorCode.INTERNAL };
+        if (error.stack !== undefined)
+            formatted.stack = error.stack;
+        return formatted;
+    }
+    return { message: describeThrown(error), code: ErrorCode.INTERNAL };
+}
+//# sourceMappingURL=errors.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/masking.js
+// The GitHub runner masks a registered string only where it appears verbatim in a log line.
+// A multi-line secret is printed one line at a time, a JSON secret is usually printed field by
+// field, and encoded copies look nothing like the original, so each of those forms has to be
+// registered on its own.
+// Lines of two or three characters are kept: they are typically the tail of a wrapped base64
+// body (a PEM key, a JSON-escaped certificate) and still carry key material. Masking them costs
+// some log noise, which is cheaper than a leak. A single character is dropped: masking it would
+// star out that character throughout the whole log while hiding almost no information.
+const MIN_LINE_LENGTH = 2;
+// Short lines are not worth their base64 form: the encoding of a 2-7 character fragment is a
+// short string that would match unrelated base64 in the log far more often than the secret.
+const MIN_LINE_LENGTH_FOR_BASE64 = 8;
+function base64(text) {
+    return Buffer.from(text, 'utf8').toString('base64');
+}
+function base64url(text) {
+    return Buffer.from(text, 'utf8').toString('base64url');
+}
+function maskableLines(text) {
+    // Splitting on a lone '\r' as well as '\n' means no line keeps a stray '\r', whatever the line endings.
+    return text.split(/\r\n|\r|\n/).filter((line) => line.length >= MIN_LINE_LENGTH);
+}
+function parseJsonContainer(text) {
+    const start = text.trimStart()[0];
+    // Scalars are excluded: the value itself is already masked, and parsing every secret that
+    // happens to look like a number would only add noise.
+    if (start !== '{' && start !== '[')
+        return undefined;
+    try {
+        const parsed = JSON.parse(text);
+        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function jsonLeaves(root) {
+    const leaves = [];
+    // An explicit stack instead of recursion, so a deeply nested document can't overflow the call stack.
+    const pending = [root];
+    while (pending.length > 0) {
+        const node = pending.pop();
+        if (typeof node === 'string') {
+            leaves.push(node);
+        }
+        else if (typeof node === 'number') {
+            leaves.push(String(node));
+        }
+        else if (typeof node === 'object' && node !== null) {
+            // Keys are not masked: they name the fields ("password", "token") and masking them would
+            // garble ordinary log output without protecting anything.
+            pending.push(...Object.values(node));
+        }
+    }
+    return leaves;
+}
+/** Every string the runner must mask so the value cannot leak verbatim, line by line, as JSON fields, or encoded; longest first. */
+function maskingForms(value) {
+    const forms = new Set([value]);
+    if (/[\r\n]/.test(value)) {
+        for (const line of maskableLines(value)) {
+            forms.add(line);
+            if (line.length >= MIN_LINE_LENGTH_FOR_BASE64)
+                forms.add(base64(line));
+        }
+    }
+    const json = parseJsonContainer(value);
+    if (json !== undefined) {
+        for (const leaf of jsonLeaves(json)) {
+            if (leaf.length >= MIN_LINE_LENGTH)
+                forms.add(leaf);
+            for (const line of maskableLines(leaf))
+                forms.add(line);
+        }
+    }
+    if (value.length > 0) {
+        forms.add(base64(value));
+        forms.add(base64url(value));
+        forms.add(encodeURIComponent(value));
+    }
+    forms.delete('');
+    // Longest first so that a tool replacing forms one after another never breaks up a longer
+    // form by masking a shorter one inside it first. Array#sort is stable, so ties keep insertion order.
+    return [...forms].sort((a, b) => b.length - a.length);
+}
+// Same escaping as @actions/core's escapeData: the runner unescapes command data, so a raw
+// newline would end the command early and a raw '%' would be misread as an escape.
+function escapeCommandData(data) {
+    return data.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+}
+/** The `::add-mask::` workflow commands that register every masking form of the value. */
+function addMaskCommands(value) {
+    return maskingForms(value).map((form) => `::add-mask::${escapeCommandData(form)}`);
+}
+//# sourceMappingURL=masking.js.map
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ../packages/core/dist/retry.js
+
+const DEFAULT_BASE_DELAY_MS = 100;
+const DEFAULT_MAX_DELAY_MS = 10_000;
+function requireNonNegative(name, value, integer = false) {
+    if (!(value >= 0) || (integer ? !Number.isInteger(value) : !Number.isFinite(value))) {
+        throw new RangeError(`retry: ${name} must be a non-negative ${integer ? 'integer' : 'finite number'}`);
+    }
+}
+/** Computes the full-jitter backoff ceiling for the given 0-based failed attempt. */
+function backoffCeiling(attempt, baseDelayMs, maxDelayMs) {
+    const exponential = baseDelayMs * 2 ** attempt;
+    // 2 ** attempt reaches Infinity for huge attempt counts; 0 * Infinity is NaN, and a zero base means no wait.
+    return Number.isNaN(exponential) ? 0 : Math.min(maxDelayMs, exponential);
+}
+/** Calls fn (with its 0-based attempt number) until it succeeds, retrying retryable failures with full-jitter exponential backoff. */
+async function retry(fn, opts) {
+    const baseDelayMs = opts.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
+    const maxDelayMs = opts.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+    requireNonNegative('retries', opts.retries, true);
+    requireNonNegative('baseDelayMs', baseDelayMs);
+    requireNonNegative('maxDelayMs', maxDelayMs);
+    if (opts.timeoutMs !== undefined)
+        requireNonNegative('timeoutMs', opts.timeoutMs);
+    const sleep = opts.sleep ?? ((ms) => delay(ms));
+    const random = opts.random ?? Math.random;
+    // performance.now rather than Date.now: a wall-clock adjustment must not stretch or cut the deadline.
+    const now = opts.now ?? (() => performance.now());
+    const deadline = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : now() + opts.timeoutMs;
+    for (let attempt = 0;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (error) {
+            if (attempt >= opts.retries || !opts.isRetryable(error))
+                throw error;
+            // Full jitter (a uniform draw up to the ceiling) spreads out clients that failed together,
+            // so they don't all come back at the same instant.
+            const delayMs = Math.floor(random() * backoffCeiling(attempt, baseDelayMs, maxDelayMs));
+            // Sleeping into the deadline would leave no time for the attempt; the caller is better
+            // served by the real failure now than by the same failure later.
+            if (now() + delayMs >= deadline)
+                throw error;
+            opts.onRetry?.(error, attempt + 1, delayMs);
+            await sleep(delayMs);
+        }
+    }
+}
+/** True for HTTP statuses worth retrying: 408 Request Timeout, 429 Too Many Requests and any 5xx. */
+function isRetryableHttpStatus(status) {
+    return status === 408 || status === 429 || (Number.isInteger(status) && status >= 500 && status <= 599);
+}
+//# sourceMappingURL=retry.js.map
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ../packages/core/dist/secret.js
+
+/** Placeholder printed wherever a secret would otherwise be rendered. */
+const REDACTED = '[REDACTED]';
+const DEFAULT_PREVIEW_CHARS = 4;
+// A preview may show at most one character in five, so a short secret
+// (a PIN, a 6-char password) gives away almost nothing through its preview.
+const PREVIEW_DIVISOR = 5;
+function sha256(data) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(data, 'utf8').digest();
+}
+/**
+ * A secret string that redacts itself on every implicit printing path
+ * (string coercion, JSON, util.inspect / console.log); `reveal()` is the only way out.
+ */
+class SecretValue {
+    // A #private field is invisible to util.inspect, JSON, spread, Object.keys and structuredClone,
+    // unlike a TypeScript `private` property, which is an ordinary enumerable property at runtime.
+    #value;
+    constructor(value) {
+        this.#value = value;
+    }
+    /** Wraps a plain string as a SecretValue. */
+    static of(value) {
+        return new SecretValue(value);
+    }
+    /** Length of the secret in UTF-16 code units; safe to log. */
+    get length() {
+        return this.#value.length;
+    }
+    /** Returns the plain secret; every call site is a deliberate, greppable disclosure point. */
+    reveal() {
+        return this.#value;
+    }
+    /** Redacted placeholder, so template literals, String() and `%s` never show the value. */
+    toString() {
+        return REDACTED;
+    }
+    /** Redacted placeholder, so JSON.stringify never serialises the value. */
+    toJSON() {
+        return REDACTED;
+    }
+    /** Redacted placeholder, so `+` and other default-hint coercions never show the value. */
+    valueOf() {
+        return REDACTED;
+    }
+    /** Redacted placeholder for util.inspect, console.log and `%o` / `%O`. */
+    [Symbol.for('nodejs.util.inspect.custom')]() {
+        return REDACTED;
+    }
+    /** Short preview for humans: the first min(prefixChars, floor(length / 5)) characters, then '…'. */
+    redacted(prefixChars = DEFAULT_PREVIEW_CHARS) {
+        const requested = Number.isFinite(prefixChars) ? Math.max(0, Math.floor(prefixChars)) : 0;
+        let shown = Math.min(requested, Math.floor(this.#value.length / PREVIEW_DIVISOR));
+        // Cutting between the halves of a surrogate pair would print a lone surrogate (mojibake);
+        // showing one character less is the safe direction.
+        const last = this.#value.charCodeAt(shown - 1);
+        if (shown > 0 && last >= 0xd800 && last <= 0xdbff)
+            shown -= 1;
+        return `${this.#value.slice(0, shown)}…`;
+    }
+    /** Constant-time comparison with another SecretValue. */
+    equals(other) {
+        if (!(other instanceof SecretValue))
+            return false;
+        // Comparing fixed-length digests keeps the timing independent of where the strings differ
+        // and of their lengths, which timingSafeEqual on the raw bytes could not (it throws on a length mismatch).
+        return (0,external_node_crypto_namespaceObject.timingSafeEqual)(sha256(this.#value), sha256(other.#value));
+    }
+    /** Stable sha256 hex identifier of the secret, scoped by namespace so fingerprints from different uses don't correlate. */
+    fingerprint(namespace) {
+        return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(`${namespace}:${this.#value}`, 'utf8').digest('hex');
+    }
+}
+//# sourceMappingURL=secret.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/index.js
+
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./lib/report.js
+
+/** The one top-level catch: a user error as an annotation with its hint and no stack; a bug with its stack. */
+function reportFailure(runner, error) {
+    const formatted = formatUserError(error);
+    const parts = [formatted.message];
+    if (formatted.hint !== undefined)
+        parts.push(`Hint: ${formatted.hint}`);
+    if (formatted.stack !== undefined)
+        parts.push(formatted.stack);
+    runner.error(parts.join('\n'));
+    process.exitCode = 1;
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./lib/runner.js
+
+
+
+
+/** Escapes data for a workflow command the way the toolkit does: the runner unescapes %25, %0D, %0A. */
+function escapeData(text) {
+    return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+}
+/** The heredoc form of a file command, with a random delimiter that cannot occur in name or value. */
+function keyValueMessage(name, value) {
+    const delimiter = `ghadelimiter_${(0,external_node_crypto_namespaceObject.randomUUID)()}`;
+    if (name.includes(delimiter) || value.includes(delimiter)) {
+        throw new Error('a value contains the file-command delimiter');
+    }
+    return `${name}<<${delimiter}${external_node_os_namespaceObject.EOL}${value}${external_node_os_namespaceObject.EOL}${delimiter}${external_node_os_namespaceObject.EOL}`;
+}
+/** The runner of a real job: workflow commands on stdout, file commands in GITHUB_ENV / _OUTPUT / _STATE / _STEP_SUMMARY. */
+function createRunner(env = process.env, write = (text) => process.stdout.write(text)) {
+    const masked = new Set();
+    const command = (name, message) => write(`::${name}::${escapeData(message)}${external_node_os_namespaceObject.EOL}`);
+    const fileCommand = (variable, name, value) => {
+        const path = env[variable];
+        // Never fall back to the deprecated stdout commands: that would print the value into the log.
+        if (!path)
+            throw new Error(`${variable} is not set: this action must run as a GitHub Actions step.`);
+        (0,external_node_fs_namespaceObject.appendFileSync)(path, keyValueMessage(name, value), { encoding: 'utf8' });
+    };
+    return {
+        input: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim(),
+        mask: (secret) => {
+            for (const line of addMaskCommands(secret.reveal())) {
+                if (masked.has(line))
+                    continue;
+                masked.add(line);
+                write(`${line}${external_node_os_namespaceObject.EOL}`);
+            }
+        },
+        info: (message) => write(`${message}${external_node_os_namespaceObject.EOL}`),
+        notice: (message) => command('notice', message),
+        warning: (message) => command('warning', message),
+        error: (message) => command('error', message),
+        exportVariable: (name, value) => fileCommand('GITHUB_ENV', name, value),
+        setOutput: (name, value) => fileCommand('GITHUB_OUTPUT', name, value),
+        saveState: (name, value) => fileCommand('GITHUB_STATE', name, value),
+        state: (name) => env[`STATE_${name}`] ?? '',
+        appendSummary: (markdown) => {
+            const path = env['GITHUB_STEP_SUMMARY'];
+            if (path)
+                (0,external_node_fs_namespaceObject.appendFileSync)(path, `${markdown}${external_node_os_namespaceObject.EOL}`, { encoding: 'utf8' });
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/post.js
+
+
+
+const runner = createRunner();
+try {
+    cleanup(runner);
+}
+catch (error) {
+    reportFailure(runner, error);
+}
+
