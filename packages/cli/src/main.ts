@@ -1,6 +1,7 @@
 import { formatUserError, isKeyfenceError } from '@keyfence/core';
 import { usageError } from './args.js';
 import { runBaseline } from './commands/baseline.js';
+import { runRotate } from './commands/rotate.js';
 import { runRules } from './commands/rules.js';
 import { runScan } from './commands/scan.js';
 import { EXIT, type Io } from './io.js';
@@ -12,6 +13,7 @@ Usage:
   keyfence scan [PATH...] [options]     find leaked secrets in folders and files (default: .)
   keyfence baseline [PATH...] [options] write a baseline of today's findings, to accept them
   keyfence rules [--format text|json]   list the built-in rules
+  keyfence rotate --runbooks FILE       rotate the credentials a runbook file names (crash-safe)
 
 Run \`keyfence <command> --help\` for a command's options.
 Exit codes: 0 nothing found, 1 findings, 2 usage, config or input error, 3 internal error.
@@ -28,6 +30,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await runBaseline(rest, io);
       case 'rules':
         return runRules(rest, io);
+      case 'rotate':
+        return await runRotate(rest, io);
       case '--version':
       case '-V':
         io.stdout.write(`${VERSION}\n`);
@@ -41,7 +45,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       default:
         throw usageError(
           `unknown command "${command}"`,
-          'commands: scan, baseline, rules; see `keyfence --help`',
+          'commands: scan, baseline, rules, rotate; see `keyfence --help`',
         );
     }
   } catch (e) {

@@ -34,6 +34,7 @@ export {
   parseJsonObject,
   toEnvName,
 } from './naming.js';
+export * from './rotation/index.js';
 export { describeOrigin, type NamedSecret, type SecretOrigin, type StoreKind } from './types.js';
 export {
   readVaultSecrets,
