@@ -26856,7 +26856,7 @@ const ErrorCode = {
 /** Exit code for errors the user can fix (bad config, bad arguments, missing input). */
 const USER_ERROR_EXIT_CODE = 2;
 /** An expected failure caused by the user's input or environment, reported without a stack trace. */
-class KeyfenceError extends Error {
+class errors_KeyfenceError extends Error {
     name = 'KeyfenceError';
     code;
     exitCode;
@@ -26875,7 +26875,7 @@ class InternalError extends (/* unused pure expression or super */ null && (Erro
 }
 /** True when the error is an expected, user-facing KeyfenceError. */
 function isKeyfenceError(error) {
-    return error instanceof KeyfenceError;
+    return error instanceof errors_KeyfenceError;
 }
 function describeThrown(value) {
     if (typeof value === 'string')
@@ -27001,190 +27001,6 @@ function addMaskCommands(value) {
     return maskingForms(value).map((form) => `::add-mask::${escapeCommandData(form)}`);
 }
 //# sourceMappingURL=masking.js.map
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ../packages/core/dist/retry.js
-
-const DEFAULT_BASE_DELAY_MS = 100;
-const DEFAULT_MAX_DELAY_MS = 10_000;
-function requireNonNegative(name, value, integer = false) {
-    if (!(value >= 0) || (integer ? !Number.isInteger(value) : !Number.isFinite(value))) {
-        throw new RangeError(`retry: ${name} must be a non-negative ${integer ? 'integer' : 'finite number'}`);
-    }
-}
-/** Computes the full-jitter backoff ceiling for the given 0-based failed attempt. */
-function backoffCeiling(attempt, baseDelayMs, maxDelayMs) {
-    const exponential = baseDelayMs * 2 ** attempt;
-    // 2 ** attempt reaches Infinity for huge attempt counts; 0 * Infinity is NaN, and a zero base means no wait.
-    return Number.isNaN(exponential) ? 0 : Math.min(maxDelayMs, exponential);
-}
-/** Calls fn (with its 0-based attempt number) until it succeeds, retrying retryable failures with full-jitter exponential backoff. */
-async function retry(fn, opts) {
-    const baseDelayMs = opts.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
-    const maxDelayMs = opts.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
-    requireNonNegative('retries', opts.retries, true);
-    requireNonNegative('baseDelayMs', baseDelayMs);
-    requireNonNegative('maxDelayMs', maxDelayMs);
-    if (opts.timeoutMs !== undefined)
-        requireNonNegative('timeoutMs', opts.timeoutMs);
-    const sleep = opts.sleep ?? ((ms) => (0,promises_namespaceObject.setTimeout)(ms));
-    const random = opts.random ?? Math.random;
-    // performance.now rather than Date.now: a wall-clock adjustment must not stretch or cut the deadline.
-    const now = opts.now ?? (() => performance.now());
-    const deadline = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : now() + opts.timeoutMs;
-    for (let attempt = 0;; attempt++) {
-        try {
-            return await fn(attempt);
-        }
-        catch (error) {
-            if (attempt >= opts.retries || !opts.isRetryable(error))
-                throw error;
-            // Full jitter (a uniform draw up to the ceiling) spreads out clients that failed together,
-            // so they don't all come back at the same instant.
-            const delayMs = Math.floor(random() * backoffCeiling(attempt, baseDelayMs, maxDelayMs));
-            // Sleeping into the deadline would leave no time for the attempt; the caller is better
-            // served by the real failure now than by the same failure later.
-            if (now() + delayMs >= deadline)
-                throw error;
-            opts.onRetry?.(error, attempt + 1, delayMs);
-            await sleep(delayMs);
-        }
-    }
-}
-/** True for HTTP statuses worth retrying: 408 Request Timeout, 429 Too Many Requests and any 5xx. */
-function isRetryableHttpStatus(status) {
-    return status === 408 || status === 429 || (Number.isInteger(status) && status >= 500 && status <= 599);
-}
-//# sourceMappingURL=retry.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ../packages/core/dist/secret.js
-
-/** Placeholder printed wherever a secret would otherwise be rendered. */
-const REDACTED = '[REDACTED]';
-const DEFAULT_PREVIEW_CHARS = 4;
-// A preview may show at most one character in five, so a short secret
-// (a PIN, a 6-char password) gives away almost nothing through its preview.
-const PREVIEW_DIVISOR = 5;
-function sha256(data) {
-    return (0,external_node_crypto_.createHash)('sha256').update(data, 'utf8').digest();
-}
-/**
- * A secret string that redacts itself on every implicit printing path
- * (string coercion, JSON, util.inspect / console.log); `reveal()` is the only way out.
- */
-class SecretValue {
-    // A #private field is invisible to util.inspect, JSON, spread, Object.keys and structuredClone,
-    // unlike a TypeScript `private` property, which is an ordinary enumerable property at runtime.
-    #value;
-    constructor(value) {
-        this.#value = value;
-    }
-    /** Wraps a plain string as a SecretValue. */
-    static of(value) {
-        return new SecretValue(value);
-    }
-    /** Length of the secret in UTF-16 code units; safe to log. */
-    get length() {
-        return this.#value.length;
-    }
-    /** Returns the plain secret; every call site is a deliberate, greppable disclosure point. */
-    reveal() {
-        return this.#value;
-    }
-    /** Redacted placeholder, so template literals, String() and `%s` never show the value. */
-    toString() {
-        return REDACTED;
-    }
-    /** Redacted placeholder, so JSON.stringify never serialises the value. */
-    toJSON() {
-        return REDACTED;
-    }
-    /** Redacted placeholder, so `+` and other default-hint coercions never show the value. */
-    valueOf() {
-        return REDACTED;
-    }
-    /** Redacted placeholder for util.inspect, console.log and `%o` / `%O`. */
-    [Symbol.for('nodejs.util.inspect.custom')]() {
-        return REDACTED;
-    }
-    /** Short preview for humans: the first min(prefixChars, floor(length / 5)) characters, then '…'. */
-    redacted(prefixChars = DEFAULT_PREVIEW_CHARS) {
-        const requested = Number.isFinite(prefixChars) ? Math.max(0, Math.floor(prefixChars)) : 0;
-        let shown = Math.min(requested, Math.floor(this.#value.length / PREVIEW_DIVISOR));
-        // Cutting between the halves of a surrogate pair would print a lone surrogate (mojibake);
-        // showing one character less is the safe direction.
-        const last = this.#value.charCodeAt(shown - 1);
-        if (shown > 0 && last >= 0xd800 && last <= 0xdbff)
-            shown -= 1;
-        return `${this.#value.slice(0, shown)}…`;
-    }
-    /** Constant-time comparison with another SecretValue. */
-    equals(other) {
-        if (!(other instanceof SecretValue))
-            return false;
-        // Comparing fixed-length digests keeps the timing independent of where the strings differ
-        // and of their lengths, which timingSafeEqual on the raw bytes could not (it throws on a length mismatch).
-        return (0,external_node_crypto_.timingSafeEqual)(sha256(this.#value), sha256(other.#value));
-    }
-    /** Stable sha256 hex identifier of the secret, scoped by namespace so fingerprints from different uses don't correlate. */
-    fingerprint(namespace) {
-        return (0,external_node_crypto_.createHash)('sha256').update(`${namespace}:${this.#value}`, 'utf8').digest('hex');
-    }
-}
-//# sourceMappingURL=secret.js.map
-;// CONCATENATED MODULE: ../packages/core/dist/index.js
-
-
-
-
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../packages/identity/dist/errors.js
-/** Stable error codes of the identity package; scripts and docs match on these. */
-const IdentityErrorCode = {
-    ID_TOKEN_UNAVAILABLE: 'ID_TOKEN_UNAVAILABLE',
-    ID_TOKEN_REQUEST_FAILED: 'ID_TOKEN_REQUEST_FAILED',
-    AWS_ROLE_INVALID: 'AWS_ROLE_INVALID',
-    AWS_ASSUME_ROLE_FAILED: 'AWS_ASSUME_ROLE_FAILED',
-    VAULT_LOGIN_FAILED: 'VAULT_LOGIN_FAILED',
-};
-//# sourceMappingURL=errors.js.map
-;// CONCATENATED MODULE: ../packages/identity/dist/aws/role-arn.js
-
-
-const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
-/** Parses `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, or throws a user error naming the input. */
-function parseRoleArn(value, inputName = 'role-to-assume') {
-    const match = ROLE_ARN.exec(value.trim());
-    if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) {
-        throw new KeyfenceError(IdentityErrorCode.AWS_ROLE_INVALID, `${inputName} is not an IAM role ARN: "${value}".`, {
-            hint: 'Give the full ARN, e.g. arn:aws:iam::123456789012:role/github-deploy (arn:aws-cn:... and arn:aws-us-gov:... work too).',
-        });
-    }
-    return { arn: value.trim(), partition: match[1], accountId: match[2], roleName: match[3] };
-}
-//# sourceMappingURL=role-arn.js.map
-;// CONCATENATED MODULE: ../packages/identity/dist/aws/session-name.js
-/** configure-aws-credentials' default, kept so trust policies that match on the session name keep working. */
-const DEFAULT_ROLE_SESSION_NAME = 'GitHubActions';
-const MIN_LENGTH = 2;
-const MAX_LENGTH = 64;
-/**
- * Turns any string into a valid STS role session name: 2 to 64 characters from `[A-Za-z0-9_=,.@+-]`.
- * Runs of other characters become one `_`; a result shorter than 2 falls back to the default.
- */
-function sanitizeRoleSessionName(name) {
-    const cleaned = name
-        .trim()
-        .replace(/[^\w+=,.@-]+/g, '_')
-        .slice(0, MAX_LENGTH);
-    return cleaned.length >= MIN_LENGTH ? cleaned : DEFAULT_ROLE_SESSION_NAME;
-}
-//# sourceMappingURL=session-name.js.map
-// EXTERNAL MODULE: ../node_modules/@aws-sdk/client-sts/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(3933);
-// EXTERNAL MODULE: ../node_modules/@smithy/node-http-handler/dist-cjs/index.js
-var node_http_handler_dist_cjs = __nccwpck_require__(5697);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 var external_node_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_node_http_, 2);
@@ -27195,7 +27011,7 @@ var external_node_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(ext
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: external "node:tls"
 const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-;// CONCATENATED MODULE: ../packages/identity/dist/net/proxy.js
+;// CONCATENATED MODULE: ../packages/core/dist/net/proxy.js
 
 
 
@@ -27367,6 +27183,268 @@ function proxyAgentsFromEnv(env, options = {}) {
     return agents;
 }
 //# sourceMappingURL=proxy.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/net/http.js
+
+
+
+/** No HTTP response at all: refused, reset, timed out, DNS. Always worth a retry. */
+class http_HttpTransportError extends Error {
+    name = 'HttpTransportError';
+    code;
+    constructor(message, code, options) {
+        super(message, options);
+        this.code = code;
+    }
+}
+const DEFAULT_TIMEOUT_MS = 30_000;
+// A JSON API answer is small; a response this large is a misrouted request, not data.
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** An HttpSend over node:http(s) that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY from env. */
+function http_createHttpSend(env) {
+    const agents = proxyAgentsFromEnv(env);
+    return (request) => new Promise((resolve, reject) => {
+        const secure = request.url.protocol === 'https:';
+        const agent = secure ? agents.httpsAgent : agents.httpAgent;
+        const options = {
+            method: request.method ?? 'GET',
+            headers: {
+                ...(request.body === undefined
+                    ? {}
+                    : { 'content-length': String(Buffer.byteLength(request.body)) }),
+                ...request.headers,
+            },
+            timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        };
+        if (agent !== undefined)
+            options.agent = agent;
+        const req = (secure ? external_node_https_namespaceObject : external_node_http_namespaceObject).request(request.url, options, (res) => {
+            const chunks = [];
+            let size = 0;
+            res.on('data', (chunk) => {
+                size += chunk.length;
+                if (size > MAX_RESPONSE_BYTES) {
+                    req.destroy(new http_HttpTransportError(`response from ${request.url.host} is too large`, 'ETOOLARGE'));
+                    return;
+                }
+                chunks.push(chunk);
+            });
+            res.on('end', () => resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+            }));
+            res.on('error', (error) => reject(transportError(request.url, error)));
+        });
+        req.on('timeout', () => req.destroy(new http_HttpTransportError(`timed out talking to ${request.url.host}`, 'ETIMEDOUT')));
+        req.on('error', (error) => reject(transportError(request.url, error)));
+        req.end(request.body);
+    });
+}
+function transportError(url, error) {
+    if (error instanceof http_HttpTransportError)
+        return error;
+    const code = error.code;
+    // The message names the host only: a URL's query could carry a token one day.
+    return new http_HttpTransportError(`could not reach ${url.host}: ${code ?? error.message}`, code, {
+        cause: error,
+    });
+}
+/** Parses a JSON body, or returns undefined when it is not JSON. */
+function http_parseJsonBody(response) {
+    try {
+        return JSON.parse(response.body);
+    }
+    catch {
+        return undefined;
+    }
+}
+//# sourceMappingURL=http.js.map
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ../packages/core/dist/retry.js
+
+const DEFAULT_BASE_DELAY_MS = 100;
+const DEFAULT_MAX_DELAY_MS = 10_000;
+function requireNonNegative(name, value, integer = false) {
+    if (!(value >= 0) || (integer ? !Number.isInteger(value) : !Number.isFinite(value))) {
+        throw new RangeError(`retry: ${name} must be a non-negative ${integer ? 'integer' : 'finite number'}`);
+    }
+}
+/** Computes the full-jitter backoff ceiling for the given 0-based failed attempt. */
+function backoffCeiling(attempt, baseDelayMs, maxDelayMs) {
+    const exponential = baseDelayMs * 2 ** attempt;
+    // 2 ** attempt reaches Infinity for huge attempt counts; 0 * Infinity is NaN, and a zero base means no wait.
+    return Number.isNaN(exponential) ? 0 : Math.min(maxDelayMs, exponential);
+}
+/** Calls fn (with its 0-based attempt number) until it succeeds, retrying retryable failures with full-jitter exponential backoff. */
+async function retry_retry(fn, opts) {
+    const baseDelayMs = opts.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
+    const maxDelayMs = opts.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+    requireNonNegative('retries', opts.retries, true);
+    requireNonNegative('baseDelayMs', baseDelayMs);
+    requireNonNegative('maxDelayMs', maxDelayMs);
+    if (opts.timeoutMs !== undefined)
+        requireNonNegative('timeoutMs', opts.timeoutMs);
+    const sleep = opts.sleep ?? ((ms) => (0,promises_namespaceObject.setTimeout)(ms));
+    const random = opts.random ?? Math.random;
+    // performance.now rather than Date.now: a wall-clock adjustment must not stretch or cut the deadline.
+    const now = opts.now ?? (() => performance.now());
+    const deadline = opts.timeoutMs === undefined ? Number.POSITIVE_INFINITY : now() + opts.timeoutMs;
+    for (let attempt = 0;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (error) {
+            if (attempt >= opts.retries || !opts.isRetryable(error))
+                throw error;
+            // Full jitter (a uniform draw up to the ceiling) spreads out clients that failed together,
+            // so they don't all come back at the same instant.
+            const delayMs = Math.floor(random() * backoffCeiling(attempt, baseDelayMs, maxDelayMs));
+            // Sleeping into the deadline would leave no time for the attempt; the caller is better
+            // served by the real failure now than by the same failure later.
+            if (now() + delayMs >= deadline)
+                throw error;
+            opts.onRetry?.(error, attempt + 1, delayMs);
+            await sleep(delayMs);
+        }
+    }
+}
+/** True for HTTP statuses worth retrying: 408 Request Timeout, 429 Too Many Requests and any 5xx. */
+function retry_isRetryableHttpStatus(status) {
+    return status === 408 || status === 429 || (Number.isInteger(status) && status >= 500 && status <= 599);
+}
+//# sourceMappingURL=retry.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ../packages/core/dist/secret.js
+
+/** Placeholder printed wherever a secret would otherwise be rendered. */
+const REDACTED = '[REDACTED]';
+const DEFAULT_PREVIEW_CHARS = 4;
+// A preview may show at most one character in five, so a short secret
+// (a PIN, a 6-char password) gives away almost nothing through its preview.
+const PREVIEW_DIVISOR = 5;
+function sha256(data) {
+    return (0,external_node_crypto_.createHash)('sha256').update(data, 'utf8').digest();
+}
+/**
+ * A secret string that redacts itself on every implicit printing path
+ * (string coercion, JSON, util.inspect / console.log); `reveal()` is the only way out.
+ */
+class secret_SecretValue {
+    // A #private field is invisible to util.inspect, JSON, spread, Object.keys and structuredClone,
+    // unlike a TypeScript `private` property, which is an ordinary enumerable property at runtime.
+    #value;
+    constructor(value) {
+        this.#value = value;
+    }
+    /** Wraps a plain string as a SecretValue. */
+    static of(value) {
+        return new secret_SecretValue(value);
+    }
+    /** Length of the secret in UTF-16 code units; safe to log. */
+    get length() {
+        return this.#value.length;
+    }
+    /** Returns the plain secret; every call site is a deliberate, greppable disclosure point. */
+    reveal() {
+        return this.#value;
+    }
+    /** Redacted placeholder, so template literals, String() and `%s` never show the value. */
+    toString() {
+        return REDACTED;
+    }
+    /** Redacted placeholder, so JSON.stringify never serialises the value. */
+    toJSON() {
+        return REDACTED;
+    }
+    /** Redacted placeholder, so `+` and other default-hint coercions never show the value. */
+    valueOf() {
+        return REDACTED;
+    }
+    /** Redacted placeholder for util.inspect, console.log and `%o` / `%O`. */
+    [Symbol.for('nodejs.util.inspect.custom')]() {
+        return REDACTED;
+    }
+    /** Short preview for humans: the first min(prefixChars, floor(length / 5)) characters, then '…'. */
+    redacted(prefixChars = DEFAULT_PREVIEW_CHARS) {
+        const requested = Number.isFinite(prefixChars) ? Math.max(0, Math.floor(prefixChars)) : 0;
+        let shown = Math.min(requested, Math.floor(this.#value.length / PREVIEW_DIVISOR));
+        // Cutting between the halves of a surrogate pair would print a lone surrogate (mojibake);
+        // showing one character less is the safe direction.
+        const last = this.#value.charCodeAt(shown - 1);
+        if (shown > 0 && last >= 0xd800 && last <= 0xdbff)
+            shown -= 1;
+        return `${this.#value.slice(0, shown)}…`;
+    }
+    /** Constant-time comparison with another SecretValue. */
+    equals(other) {
+        if (!(other instanceof secret_SecretValue))
+            return false;
+        // Comparing fixed-length digests keeps the timing independent of where the strings differ
+        // and of their lengths, which timingSafeEqual on the raw bytes could not (it throws on a length mismatch).
+        return (0,external_node_crypto_.timingSafeEqual)(sha256(this.#value), sha256(other.#value));
+    }
+    /** Stable sha256 hex identifier of the secret, scoped by namespace so fingerprints from different uses don't correlate. */
+    fingerprint(namespace) {
+        return (0,external_node_crypto_.createHash)('sha256').update(`${namespace}:${this.#value}`, 'utf8').digest('hex');
+    }
+}
+//# sourceMappingURL=secret.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/index.js
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/errors.js
+/** Stable error codes of the identity package; scripts and docs match on these. */
+const IdentityErrorCode = {
+    ID_TOKEN_UNAVAILABLE: 'ID_TOKEN_UNAVAILABLE',
+    ID_TOKEN_REQUEST_FAILED: 'ID_TOKEN_REQUEST_FAILED',
+    AWS_ROLE_INVALID: 'AWS_ROLE_INVALID',
+    AWS_ASSUME_ROLE_FAILED: 'AWS_ASSUME_ROLE_FAILED',
+    VAULT_LOGIN_FAILED: 'VAULT_LOGIN_FAILED',
+};
+//# sourceMappingURL=errors.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/aws/role-arn.js
+
+
+const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+/** Parses `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, or throws a user error naming the input. */
+function parseRoleArn(value, inputName = 'role-to-assume') {
+    const match = ROLE_ARN.exec(value.trim());
+    if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) {
+        throw new errors_KeyfenceError(IdentityErrorCode.AWS_ROLE_INVALID, `${inputName} is not an IAM role ARN: "${value}".`, {
+            hint: 'Give the full ARN, e.g. arn:aws:iam::123456789012:role/github-deploy (arn:aws-cn:... and arn:aws-us-gov:... work too).',
+        });
+    }
+    return { arn: value.trim(), partition: match[1], accountId: match[2], roleName: match[3] };
+}
+//# sourceMappingURL=role-arn.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/aws/session-name.js
+/** configure-aws-credentials' default, kept so trust policies that match on the session name keep working. */
+const DEFAULT_ROLE_SESSION_NAME = 'GitHubActions';
+const MIN_LENGTH = 2;
+const MAX_LENGTH = 64;
+/**
+ * Turns any string into a valid STS role session name: 2 to 64 characters from `[A-Za-z0-9_=,.@+-]`.
+ * Runs of other characters become one `_`; a result shorter than 2 falls back to the default.
+ */
+function sanitizeRoleSessionName(name) {
+    const cleaned = name
+        .trim()
+        .replace(/[^\w+=,.@-]+/g, '_')
+        .slice(0, MAX_LENGTH);
+    return cleaned.length >= MIN_LENGTH ? cleaned : DEFAULT_ROLE_SESSION_NAME;
+}
+//# sourceMappingURL=session-name.js.map
+// EXTERNAL MODULE: ../node_modules/@aws-sdk/client-sts/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(3933);
+// EXTERNAL MODULE: ../node_modules/@smithy/node-http-handler/dist-cjs/index.js
+var node_http_handler_dist_cjs = __nccwpck_require__(5697);
 ;// CONCATENATED MODULE: ../packages/identity/dist/aws/sts-errors.js
 
 
@@ -27471,16 +27549,15 @@ function hintFor(shape, situation) {
 }
 /** Turns an STS failure into a user error that says what to fix in the trust policy, provider or inputs. */
 function explainStsError(error, situation) {
-    if (error instanceof KeyfenceError)
+    if (error instanceof errors_KeyfenceError)
         return error;
     const shape = shapeOf(error);
     const hint = hintFor(shape, situation);
     const what = shape.name === '' ? shape.message : `${shape.name}: ${shape.message}`;
-    return new KeyfenceError(IdentityErrorCode.AWS_ASSUME_ROLE_FAILED, `Could not assume ${situation.roleArn} (${situation.operation}): ${what}`, hint === undefined ? { cause: error } : { cause: error, hint });
+    return new errors_KeyfenceError(IdentityErrorCode.AWS_ASSUME_ROLE_FAILED, `Could not assume ${situation.roleArn} (${situation.operation}): ${what}`, hint === undefined ? { cause: error } : { cause: error, hint });
 }
 //# sourceMappingURL=sts-errors.js.map
 ;// CONCATENATED MODULE: ../packages/identity/dist/aws/sts.js
-
 
 
 
@@ -27520,12 +27597,12 @@ function policyParams(params) {
 function toCredentials(output, onSecret) {
     const raw = output.Credentials;
     if (!raw?.AccessKeyId || !raw.SecretAccessKey || !raw.SessionToken) {
-        throw new KeyfenceError(IdentityErrorCode.AWS_ASSUME_ROLE_FAILED, 'STS answered without credentials.');
+        throw new errors_KeyfenceError(IdentityErrorCode.AWS_ASSUME_ROLE_FAILED, 'STS answered without credentials.');
     }
     const credentials = {
-        accessKeyId: new SecretValue(raw.AccessKeyId),
-        secretAccessKey: new SecretValue(raw.SecretAccessKey),
-        sessionToken: new SecretValue(raw.SessionToken),
+        accessKeyId: new secret_SecretValue(raw.AccessKeyId),
+        secretAccessKey: new secret_SecretValue(raw.SecretAccessKey),
+        sessionToken: new secret_SecretValue(raw.SessionToken),
     };
     onSecret(credentials.accessKeyId);
     onSecret(credentials.secretAccessKey);
@@ -27539,7 +27616,7 @@ function toCredentials(output, onSecret) {
 }
 async function callSts(call, options, situation) {
     try {
-        return await retry(call, { ...DEFAULT_STS_RETRY, ...options.retry, isRetryable: isRetryableStsError });
+        return await retry_retry(call, { ...DEFAULT_STS_RETRY, ...options.retry, isRetryable: isRetryableStsError });
     }
     catch (error) {
         throw explainStsError(error, {
@@ -27619,84 +27696,7 @@ function describeClaims(claims) {
         .join(' ');
 }
 //# sourceMappingURL=claims.js.map
-;// CONCATENATED MODULE: ../packages/identity/dist/net/http.js
-
-
-
-/** No HTTP response at all: refused, reset, timed out, DNS. Always worth a retry. */
-class HttpTransportError extends Error {
-    name = 'HttpTransportError';
-    code;
-    constructor(message, code, options) {
-        super(message, options);
-        this.code = code;
-    }
-}
-const DEFAULT_TIMEOUT_MS = 30_000;
-// A JSON API answer is small; a response this large is a misrouted request, not data.
-const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-/** An HttpSend over node:http(s) that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY from env. */
-function createHttpSend(env) {
-    const agents = proxyAgentsFromEnv(env);
-    return (request) => new Promise((resolve, reject) => {
-        const secure = request.url.protocol === 'https:';
-        const agent = secure ? agents.httpsAgent : agents.httpAgent;
-        const options = {
-            method: request.method ?? 'GET',
-            headers: {
-                ...(request.body === undefined
-                    ? {}
-                    : { 'content-length': String(Buffer.byteLength(request.body)) }),
-                ...request.headers,
-            },
-            timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        };
-        if (agent !== undefined)
-            options.agent = agent;
-        const req = (secure ? external_node_https_namespaceObject : external_node_http_namespaceObject).request(request.url, options, (res) => {
-            const chunks = [];
-            let size = 0;
-            res.on('data', (chunk) => {
-                size += chunk.length;
-                if (size > MAX_RESPONSE_BYTES) {
-                    req.destroy(new HttpTransportError(`response from ${request.url.host} is too large`, 'ETOOLARGE'));
-                    return;
-                }
-                chunks.push(chunk);
-            });
-            res.on('end', () => resolve({
-                status: res.statusCode ?? 0,
-                headers: res.headers,
-                body: Buffer.concat(chunks).toString('utf8'),
-            }));
-            res.on('error', (error) => reject(transportError(request.url, error)));
-        });
-        req.on('timeout', () => req.destroy(new HttpTransportError(`timed out talking to ${request.url.host}`, 'ETIMEDOUT')));
-        req.on('error', (error) => reject(transportError(request.url, error)));
-        req.end(request.body);
-    });
-}
-function transportError(url, error) {
-    if (error instanceof HttpTransportError)
-        return error;
-    const code = error.code;
-    // The message names the host only: a URL's query could carry a token one day.
-    return new HttpTransportError(`could not reach ${url.host}: ${code ?? error.message}`, code, {
-        cause: error,
-    });
-}
-/** Parses a JSON body, or returns undefined when it is not JSON. */
-function parseJsonBody(response) {
-    try {
-        return JSON.parse(response.body);
-    }
-    catch {
-        return undefined;
-    }
-}
-//# sourceMappingURL=http.js.map
 ;// CONCATENATED MODULE: ../packages/identity/dist/github/id-token.js
-
 
 
 
@@ -27713,18 +27713,18 @@ const MISSING_PERMISSION_HINT = 'Give the job `permissions: id-token: write` (at
     'token: skip this step for forks, or run it from a trusted event.';
 /** True for failures of the token endpoint worth another try: no response, 408, 429, 5xx. */
 function isRetryableTokenRequestError(error) {
-    if (error instanceof HttpTransportError)
+    if (error instanceof http_HttpTransportError)
         return true;
-    return error instanceof TokenEndpointError && isRetryableHttpStatus(error.status);
+    return error instanceof TokenEndpointError && retry_isRetryableHttpStatus(error.status);
 }
 /** Fails at once, naming the missing permission, when the runner offers no ID token (before any cloud call). */
 function assertIdTokenAvailable(env) {
     const url = env['ACTIONS_ID_TOKEN_REQUEST_URL'];
     const bearer = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
     if (!url || !bearer) {
-        throw new KeyfenceError(IdentityErrorCode.ID_TOKEN_UNAVAILABLE, 'This job cannot request a GitHub OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set.', { hint: MISSING_PERMISSION_HINT });
+        throw new errors_KeyfenceError(IdentityErrorCode.ID_TOKEN_UNAVAILABLE, 'This job cannot request a GitHub OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set.', { hint: MISSING_PERMISSION_HINT });
     }
-    return { url, bearer: new SecretValue(bearer) };
+    return { url, bearer: new secret_SecretValue(bearer) };
 }
 /** Requests an ID token from the runner for the given audience, the way the toolkit's getIDToken does. */
 async function requestGitHubIdToken(options) {
@@ -27735,17 +27735,17 @@ async function requestGitHubIdToken(options) {
         endpoint = new URL(url);
     }
     catch (cause) {
-        throw new KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, 'ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.', {
+        throw new errors_KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, 'ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.', {
             cause,
         });
     }
     if (options.audience !== undefined && options.audience !== '') {
         endpoint.searchParams.set('audience', options.audience);
     }
-    const send = options.send ?? createHttpSend(options.env);
+    const send = options.send ?? http_createHttpSend(options.env);
     let body;
     try {
-        body = await retry(async () => {
+        body = await retry_retry(async () => {
             const response = await send({
                 url: endpoint,
                 headers: { authorization: `Bearer ${bearer.reveal()}`, accept: 'application/json' },
@@ -27753,7 +27753,7 @@ async function requestGitHubIdToken(options) {
             });
             if (response.status !== 200)
                 throw new TokenEndpointError(response.status);
-            return parseJsonBody(response);
+            return http_parseJsonBody(response);
         }, {
             retries: 4,
             baseDelayMs: 250,
@@ -27765,19 +27765,18 @@ async function requestGitHubIdToken(options) {
     }
     catch (cause) {
         const denied = cause instanceof TokenEndpointError && (cause.status === 401 || cause.status === 403);
-        throw new KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, `Could not get a GitHub OIDC token: ${cause instanceof Error ? cause.message : String(cause)}.`, denied ? { cause, hint: MISSING_PERMISSION_HINT } : { cause });
+        throw new errors_KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, `Could not get a GitHub OIDC token: ${cause instanceof Error ? cause.message : String(cause)}.`, denied ? { cause, hint: MISSING_PERMISSION_HINT } : { cause });
     }
     const value = typeof body === 'object' && body !== null ? body['value'] : undefined;
     if (typeof value !== 'string' || value === '') {
-        throw new KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, 'The ID token endpoint answered without a token (no "value" in its JSON).');
+        throw new errors_KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, 'The ID token endpoint answered without a token (no "value" in its JSON).');
     }
-    const token = new SecretValue(value);
+    const token = new secret_SecretValue(value);
     options.onSecret(token);
     return { token, claims: readTokenClaims(token) };
 }
 //# sourceMappingURL=id-token.js.map
 ;// CONCATENATED MODULE: ../packages/identity/dist/vault/jwt-login.js
-
 
 
 class VaultHttpError extends Error {
@@ -27792,15 +27791,15 @@ class VaultHttpError extends Error {
 }
 /** Vault's `{"errors": [...]}` list from a failed response. */
 function vaultErrors(response) {
-    const body = parseJsonBody(response);
+    const body = http_parseJsonBody(response);
     const errors = typeof body === 'object' && body !== null ? body['errors'] : undefined;
     return Array.isArray(errors) ? errors.filter((item) => typeof item === 'string') : [];
 }
 // Vault answers 412 while a new token has not reached a performance standby yet.
 function isRetryableVaultError(error) {
-    if (error instanceof HttpTransportError)
+    if (error instanceof http_HttpTransportError)
         return true;
-    return error instanceof VaultHttpError && (isRetryableHttpStatus(error.status) || error.status === 412);
+    return error instanceof VaultHttpError && (retry_isRetryableHttpStatus(error.status) || error.status === 412);
 }
 /** Joins a server URL and an API path without doubling or losing slashes. */
 function vaultUrl(base, apiPath) {
@@ -27843,16 +27842,16 @@ async function vaultJwtLogin(params, options) {
         url = vaultUrl(params.url, `auth/${mount}/login`);
     }
     catch (cause) {
-        throw new KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, `The Vault url "${params.url}" is not a URL.`, { cause });
+        throw new errors_KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, `The Vault url "${params.url}" is not a URL.`, { cause });
     }
-    const send = options.send ?? createHttpSend(options.env);
+    const send = options.send ?? http_createHttpSend(options.env);
     const headers = { 'content-type': 'application/json', accept: 'application/json' };
     if (params.namespace)
         headers['x-vault-namespace'] = params.namespace;
     const body = JSON.stringify({ jwt: params.jwt.reveal(), ...(params.role ? { role: params.role } : {}) });
     let response;
     try {
-        response = await retry(async () => {
+        response = await retry_retry(async () => {
             const answer = await send({ url, method: 'POST', headers, body, timeoutMs: 20_000 });
             if (answer.status !== 200)
                 throw new VaultHttpError(answer.status, vaultErrors(answer));
@@ -27870,14 +27869,14 @@ async function vaultJwtLogin(params, options) {
         const hint = cause instanceof VaultHttpError ? jwt_login_hintFor(cause, params, mount) : undefined;
         // Vault does not echo the JWT, but an error is printed, so make sure of it.
         const reason = (cause instanceof Error ? cause.message : String(cause)).replaceAll(params.jwt.reveal(), '[REDACTED]');
-        throw new KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, `Vault refused the JWT login at auth/${mount} as role ${params.role ?? '(default)'}: ${reason}`, hint === undefined ? { cause } : { cause, hint });
+        throw new errors_KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, `Vault refused the JWT login at auth/${mount} as role ${params.role ?? '(default)'}: ${reason}`, hint === undefined ? { cause } : { cause, hint });
     }
-    const auth = parseJsonBody(response)?.auth;
+    const auth = http_parseJsonBody(response)?.auth;
     const clientToken = auth?.['client_token'];
     if (typeof clientToken !== 'string' || clientToken === '') {
-        throw new KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, 'Vault answered the login without a client token.');
+        throw new errors_KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, 'Vault answered the login without a client token.');
     }
-    const token = new SecretValue(clientToken);
+    const token = new secret_SecretValue(clientToken);
     options.onSecret(token);
     const policies = auth?.['policies'];
     const lease = auth?.['lease_duration'];
@@ -27900,182 +27899,9 @@ async function vaultJwtLogin(params, options) {
 
 
 
-
 //# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: ../node_modules/@aws-sdk/client-secrets-manager/dist-cjs/index.js
 var client_secrets_manager_dist_cjs = __nccwpck_require__(4572);
-;// CONCATENATED MODULE: ../packages/stores/dist/net/proxy.js
-
-
-
-
-function proxy_firstSet(env, ...names) {
-    for (const name of names) {
-        const value = env[name]?.trim();
-        if (value)
-            return value;
-    }
-    return undefined;
-}
-/** Reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case; the lower-case name wins, as in curl). */
-function proxy_proxySettingsFromEnv(env) {
-    const settings = {
-        noProxy: (proxy_firstSet(env, 'no_proxy', 'NO_PROXY') ?? '')
-            .split(/[\s,]+/)
-            .map((entry) => entry.trim().toLowerCase())
-            .filter((entry) => entry.length > 0),
-    };
-    const httpProxy = proxy_firstSet(env, 'http_proxy', 'HTTP_PROXY');
-    const httpsProxy = proxy_firstSet(env, 'https_proxy', 'HTTPS_PROXY');
-    if (httpProxy !== undefined)
-        settings.httpProxy = httpProxy;
-    if (httpsProxy !== undefined)
-        settings.httpsProxy = httpsProxy;
-    return settings;
-}
-function proxy_stripBrackets(host) {
-    return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-/** True when NO_PROXY says to reach host:port directly: `*`, an exact host, a domain suffix, with an optional port. */
-function proxy_bypassesProxy(host, port, noProxy) {
-    const target = proxy_stripBrackets(host.toLowerCase()).replace(/\.$/, '');
-    for (const raw of noProxy) {
-        if (raw === '*')
-            return true;
-        let entry = raw;
-        let entryPort;
-        const portMatch = /^(.*[^:]):(\d+)$/.exec(entry);
-        // An IPv6 literal without brackets is all colons; only split a port off bracketed or non-IPv6 entries.
-        if (portMatch?.[1] !== undefined && (entry.startsWith('[') || !portMatch[1].includes(':'))) {
-            entry = portMatch[1];
-            entryPort = Number(portMatch[2]);
-        }
-        if (entryPort !== undefined && entryPort !== port)
-            continue;
-        entry = proxy_stripBrackets(entry).replace(/^\*?\./, '');
-        if (entry === '')
-            continue;
-        if (target === entry || target.endsWith(`.${entry}`))
-            return true;
-    }
-    return false;
-}
-const proxy_MAX_PROXY_HEADER_BYTES = 16 * 1024;
-const proxy_PROXY_CONNECT_TIMEOUT_MS = 15_000;
-/** Opens a CONNECT tunnel through the proxy to host:port and resolves with the raw socket. */
-function proxy_openTunnel(proxy, host, port) {
-    return new Promise((resolve, reject) => {
-        const secureProxy = proxy.protocol === 'https:';
-        const proxyPort = Number(proxy.port) || (secureProxy ? 443 : 80);
-        const proxyHost = proxy_stripBrackets(proxy.hostname);
-        const socket = secureProxy
-            ? external_node_tls_namespaceObject.connect({
-                host: proxyHost,
-                port: proxyPort,
-                ...(external_node_net_namespaceObject.isIP(proxyHost) === 0 ? { servername: proxyHost } : {}),
-            })
-            : external_node_net_namespaceObject.connect({ host: proxyHost, port: proxyPort });
-        const target = `${external_node_net_namespaceObject.isIPv6(host) ? `[${host}]` : host}:${port}`;
-        const fail = (error) => {
-            socket.destroy();
-            reject(error);
-        };
-        let received = Buffer.alloc(0);
-        const onData = (chunk) => {
-            received = Buffer.concat([received, chunk]);
-            const end = received.indexOf('\r\n\r\n');
-            if (end === -1) {
-                if (received.length > proxy_MAX_PROXY_HEADER_BYTES)
-                    fail(new Error(`proxy ${proxy.host} sent an oversized answer`));
-                return;
-            }
-            socket.off('data', onData);
-            socket.off('error', fail);
-            socket.setTimeout(0);
-            const status = /^HTTP\/1\.[01] (\d{3})/.exec(received.subarray(0, end).toString('latin1'))?.[1];
-            if (status !== '200') {
-                fail(new Error(`proxy ${proxy.host} refused to tunnel to ${target}: HTTP ${status ?? '(no status)'}`));
-                return;
-            }
-            // Bytes after the proxy's answer already belong to the tunnelled connection.
-            if (received.length > end + 4)
-                socket.unshift(received.subarray(end + 4));
-            resolve(socket);
-        };
-        socket.once(secureProxy ? 'secureConnect' : 'connect', () => {
-            const credentials = proxy.username === ''
-                ? ''
-                : `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`;
-            socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${credentials}\r\n`);
-        });
-        socket.on('data', onData);
-        socket.on('error', fail);
-        socket.setTimeout(proxy_PROXY_CONNECT_TIMEOUT_MS, () => fail(new Error(`proxy ${proxy.host} did not answer in time`)));
-    });
-}
-function proxy_targetOf(options, defaultPort) {
-    const host = proxy_stripBrackets(options.hostname ?? options.host ?? 'localhost');
-    return { host, port: Number(options.port) || defaultPort };
-}
-/** Tunnels plain-HTTP requests through the proxy with CONNECT (as curl does for https), or goes direct for NO_PROXY hosts. */
-class proxy_TunnellingHttpAgent extends external_node_http_.Agent {
-    proxy;
-    noProxy;
-    constructor(proxy, noProxy, options) {
-        super(options);
-        this.proxy = proxy;
-        this.noProxy = noProxy;
-    }
-    createConnection(options, callback) {
-        const { host, port } = proxy_targetOf(options, 80);
-        if (proxy_bypassesProxy(host, port, this.noProxy))
-            return external_node_net_namespaceObject.connect({ host, port });
-        proxy_openTunnel(this.proxy, host, port).then((socket) => callback?.(null, socket), (error) => callback?.(error, undefined));
-        return undefined;
-    }
-}
-/** Tunnels HTTPS requests through the proxy with CONNECT and starts TLS inside the tunnel; direct for NO_PROXY hosts. */
-class proxy_TunnellingHttpsAgent extends external_node_https_.Agent {
-    proxy;
-    noProxy;
-    constructor(proxy, noProxy, options) {
-        super(options);
-        this.proxy = proxy;
-        this.noProxy = noProxy;
-    }
-    createConnection(options, callback) {
-        const { host, port } = proxy_targetOf(options, 443);
-        const servername = options.servername ?? (external_node_net_namespaceObject.isIP(host) === 0 ? host : undefined);
-        const tlsOptions = { ...options, host, port };
-        if (servername !== undefined)
-            tlsOptions.servername = servername;
-        if (proxy_bypassesProxy(host, port, this.noProxy))
-            return external_node_tls_namespaceObject.connect(tlsOptions);
-        proxy_openTunnel(this.proxy, host, port).then((socket) => callback?.(null, external_node_tls_namespaceObject.connect({ ...tlsOptions, socket })), (error) => callback?.(error, undefined));
-        return undefined;
-    }
-}
-function proxy_proxyUrl(value) {
-    // `HTTPS_PROXY=proxy:3128` without a scheme is common; curl reads it as http://.
-    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
-}
-/**
- * Builds proxy agents from the environment; a target scheme without a proxy variable gets no agent
- * (direct). Keep-alive agents hold sockets open: whoever asks for them destroys them when done.
- */
-function proxy_proxyAgentsFromEnv(env, options = {}) {
-    const settings = proxy_proxySettingsFromEnv(env);
-    const agentOptions = { keepAlive: options.keepAlive ?? false };
-    const agents = {};
-    if (settings.httpProxy !== undefined) {
-        agents.httpAgent = new proxy_TunnellingHttpAgent(proxy_proxyUrl(settings.httpProxy), settings.noProxy, agentOptions);
-    }
-    if (settings.httpsProxy !== undefined) {
-        agents.httpsAgent = new proxy_TunnellingHttpsAgent(proxy_proxyUrl(settings.httpsProxy), settings.noProxy, agentOptions);
-    }
-    return agents;
-}
-//# sourceMappingURL=proxy.js.map
 ;// CONCATENATED MODULE: ../packages/stores/dist/aws/client.js
 
 
@@ -28089,7 +27915,7 @@ function createSecretsManagerClient(options) {
         requestHandler: new node_http_handler_dist_cjs.NodeHttpHandler({
             connectionTimeout: 5_000,
             requestTimeout: 30_000,
-            ...proxy_proxyAgentsFromEnv(options.env, { keepAlive: true }),
+            ...proxyAgentsFromEnv(options.env, { keepAlive: true }),
         }),
         ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     });
@@ -28112,7 +27938,7 @@ async function mapLimit(items, limit, fn) {
 //# sourceMappingURL=concurrency.js.map
 ;// CONCATENATED MODULE: ../packages/stores/dist/errors.js
 /** Stable error codes of the stores package; scripts and docs match on these. */
-const StoreErrorCode = {
+const errors_StoreErrorCode = {
     SECRET_ID_INVALID: 'SECRET_ID_INVALID',
     SECRET_NOT_FOUND: 'SECRET_NOT_FOUND',
     SECRET_ACCESS_DENIED: 'SECRET_ACCESS_DENIED',
@@ -28171,7 +27997,7 @@ function readEntry(entry) {
     else {
         text = '';
     }
-    const read = { name: entry.Name, arn: entry.ARN, value: new SecretValue(text) };
+    const read = { name: entry.Name, arn: entry.ARN, value: new secret_SecretValue(text) };
     if (entry.VersionId !== undefined)
         read.versionId = entry.VersionId;
     if (binary !== undefined)
@@ -28300,11 +28126,11 @@ function problemsError(problems) {
     if (denied) {
         hints.push('The role needs secretsmanager:GetSecretValue on each secret (and kms:Decrypt on a customer-managed key).');
     }
-    return new KeyfenceError(notFound
-        ? StoreErrorCode.SECRET_NOT_FOUND
+    return new errors_KeyfenceError(notFound
+        ? errors_StoreErrorCode.SECRET_NOT_FOUND
         : denied
-            ? StoreErrorCode.SECRET_ACCESS_DENIED
-            : StoreErrorCode.SECRET_FETCH_FAILED, `Could not read ${problems.length} secret(s) from AWS Secrets Manager; nothing was exported:\n  - ${problems
+            ? errors_StoreErrorCode.SECRET_ACCESS_DENIED
+            : errors_StoreErrorCode.SECRET_FETCH_FAILED, `Could not read ${problems.length} secret(s) from AWS Secrets Manager; nothing was exported:\n  - ${problems
         .map((problem) => `${problem.id}: ${problem.detail}`)
         .join('\n  - ')}`, hints.length > 0 ? { hint: hints.join(' ') } : {});
 }
@@ -28327,7 +28153,7 @@ async function fetchSecretsManagerSecrets(requests, options) {
     };
     const defaultRegion = (request) => {
         if (options.region === undefined || options.region === '') {
-            throw new KeyfenceError(StoreErrorCode.REGION_MISSING, `No AWS region for "${request.id}".`, {
+            throw new errors_KeyfenceError(errors_StoreErrorCode.REGION_MISSING, `No AWS region for "${request.id}".`, {
                 hint: 'Set aws-region (or AWS_REGION), or ask for the secret by its ARN.',
             });
         }
@@ -28459,7 +28285,7 @@ function flattenJsonSecret(object, prefix, transformation, onSecret) {
                 pending.push({ node: nested, name: leafName, keyPath: leafPath });
                 continue;
             }
-            const value = new SecretValue(typeof raw === 'string' ? raw : JSON.stringify(raw));
+            const value = new secret_SecretValue(typeof raw === 'string' ? raw : JSON.stringify(raw));
             onSecret(value);
             leaves.push({ name: leafName, keyPath: leafPath, value });
         }
@@ -28514,7 +28340,7 @@ function checkNames(secrets) {
     }
     if (problems.length > 0) {
         const collision = problems.some((problem) => problem.includes(' would be set by both '));
-        throw new KeyfenceError(collision ? StoreErrorCode.SECRET_NAME_COLLISION : StoreErrorCode.SECRET_NAME_INVALID, `Secret names clash or are invalid; nothing was exported:\n  - ${problems.join('\n  - ')}`, {
+        throw new errors_KeyfenceError(collision ? errors_StoreErrorCode.SECRET_NAME_COLLISION : errors_StoreErrorCode.SECRET_NAME_INVALID, `Secret names clash or are invalid; nothing was exported:\n  - ${problems.join('\n  - ')}`, {
             hint: 'Give one of them its own name: an alias in secret-ids (`ALIAS,secret-id`), or `| NAME` in secrets.',
         });
     }
@@ -28639,7 +28465,7 @@ function parseSecretIds(lines) {
             requests.push(parsed);
     }
     if (problems.length > 0) {
-        throw new KeyfenceError(StoreErrorCode.SECRET_ID_INVALID, `secret-ids has invalid lines:\n  - ${problems.join('\n  - ')}`, {
+        throw new errors_KeyfenceError(errors_StoreErrorCode.SECRET_ID_INVALID, `secret-ids has invalid lines:\n  - ${problems.join('\n  - ')}`, {
             hint: 'One secret a line: NAME, an ARN, or PREFIX* (three characters or more), optionally preceded by `ALIAS,`.',
         });
     }
@@ -28737,82 +28563,730 @@ function secretsReadSessionPolicy(requests, scope, maxLength = MAX_SESSION_POLIC
     return { document, resources, widened };
 }
 //# sourceMappingURL=policy.js.map
-;// CONCATENATED MODULE: ../packages/stores/dist/net/http.js
+;// CONCATENATED MODULE: ../packages/stores/dist/rotation/types.js
+/** AWS's staging labels, which the rotation engine's vocabulary follows for every store. */
+const types_STAGE = { current: 'AWSCURRENT', pending: 'AWSPENDING', previous: 'AWSPREVIOUS' };
+/** Error codes of the rotation write side. */
+const types_RotationStoreErrorCode = {
+    LOCK_LOST: 'LOCK_LOST',
+    PROMOTION_CONFLICT: 'PROMOTION_CONFLICT',
+    PENDING_CONFLICT: 'PENDING_CONFLICT',
+    VERSION_NOT_FOUND: 'VERSION_NOT_FOUND',
+    VAULT_WRITE_FAILED: 'VAULT_WRITE_FAILED',
+    VAULT_UNREACHABLE: 'VAULT_UNREACHABLE',
+};
+//# sourceMappingURL=types.js.map
+;// CONCATENATED MODULE: ../packages/stores/dist/rotation/aws.js
 
 
 
-/** No HTTP response at all: refused, reset, timed out, DNS. Always worth a retry. */
-class http_HttpTransportError extends Error {
-    name = 'HttpTransportError';
-    code;
-    constructor(message, code, options) {
-        super(message, options);
-        this.code = code;
+
+
+
+/** The custom staging label that marks the version holding the rotation lock. */
+const LOCK_STAGE = 'keyfence-lock';
+// A new lock version needs some label at creation (without one AWS would make it AWSCURRENT);
+// this one is moved freely and removed as soon as the lock label is on the version.
+const LOCK_CANDIDATE_STAGE = 'keyfence-lock-candidate';
+const PROMOTION_TAG = 'keyfence:promotion';
+const REVOKED_TAG = 'keyfence:revoked';
+function aws_errorName(error) {
+    return error instanceof Error ? error.name : '';
+}
+function versionsWith(stages, stage) {
+    return Object.entries(stages)
+        .filter(([, labels]) => labels.includes(stage))
+        .map(([id]) => id);
+}
+function parseDate(text) {
+    if (text === undefined)
+        return undefined;
+    const date = new Date(text);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+}
+/** Parses `TO FROM ISO-TIME` (a tag value: tags allow spaces, letters, digits and `_.:/=+-@`). */
+function parsePromotionTag(value) {
+    const [to, from, at] = (value ?? '').split(' ');
+    const date = parseDate(at);
+    return to && from && date ? { to, from, at: date } : undefined;
+}
+/**
+ * The rotation state of an AWS Secrets Manager secret, kept in staging labels (AWSCURRENT, AWSPENDING,
+ * AWSPREVIOUS), a `keyfence-lock` label on a lock version, and tags recording the last promotion.
+ */
+class AwsRotationVault {
+    kind = 'aws-secrets-manager';
+    location;
+    #client;
+    #secretId;
+    constructor(client, secretId) {
+        this.#client = client;
+        this.#secretId = secretId;
+        this.location = secretId;
+    }
+    async #call(action, fn) {
+        try {
+            return await fn();
+        }
+        catch (error) {
+            throw this.#wrap(action, error);
+        }
+    }
+    #wrap(action, error) {
+        if (error instanceof KeyfenceError)
+            return error;
+        const name = aws_errorName(error);
+        const detail = error instanceof Error ? error.message : String(error);
+        if (name === 'ResourceNotFoundException') {
+            return new KeyfenceError(StoreErrorCode.SECRET_NOT_FOUND, `Secret ${this.#secretId} not found (${action}).`, {
+                hint: 'Create the secret with its current value first; keyfence rotates existing secrets only.',
+                cause: error,
+            });
+        }
+        if (name === 'AccessDeniedException' || name === 'AccessDenied') {
+            return new KeyfenceError(StoreErrorCode.SECRET_ACCESS_DENIED, `Access denied to ${this.#secretId} (${action}).`, {
+                hint: 'Rotation needs secretsmanager:DescribeSecret, GetSecretValue, ListSecretVersionIds, PutSecretValue, UpdateSecretVersionStage and TagResource on the secret.',
+                cause: error,
+            });
+        }
+        const code = error.code;
+        if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+            return new KeyfenceError(RotationStoreErrorCode.VAULT_UNREACHABLE, `Could not reach Secrets Manager (${action}): ${detail}`, {
+                hint: 'Check the network, AWS_ENDPOINT_URL and the region.',
+                cause: error,
+            });
+        }
+        return new KeyfenceError(RotationStoreErrorCode.VAULT_WRITE_FAILED, `Secrets Manager ${action} on ${this.#secretId} failed: ${detail}`, {
+            cause: error,
+        });
+    }
+    async #describe() {
+        const described = await this.#call('DescribeSecret', () => this.#client.send(new DescribeSecretCommand({ SecretId: this.#secretId })));
+        if (described.DeletedDate !== undefined) {
+            throw new KeyfenceError(StoreErrorCode.SECRET_NOT_FOUND, `Secret ${this.#secretId} is scheduled for deletion.`, {
+                hint: 'Restore it (RestoreSecret) before rotating it.',
+            });
+        }
+        return described;
+    }
+    async #stages() {
+        return (await this.#describe()).VersionIdsToStages ?? {};
+    }
+    async #readLock(versionId) {
+        try {
+            const answer = await this.#client.send(new GetSecretValueCommand({ SecretId: this.#secretId, VersionId: versionId }));
+            const parsed = JSON.parse(answer.SecretString ?? '');
+            const record = parsed[LOCK_STAGE];
+            const expiresAt = parseDate(typeof record?.expiresAt === 'string' ? record.expiresAt : undefined);
+            if (record === undefined || expiresAt === undefined)
+                return undefined;
+            return { id: versionId, owner: typeof record.owner === 'string' ? record.owner : 'unknown', expiresAt };
+        }
+        catch (error) {
+            if (error instanceof SyntaxError)
+                return undefined;
+            throw this.#wrap('GetSecretValue (lock)', error);
+        }
+    }
+    async #moveStage(stage, moveTo, removeFrom) {
+        await this.#call(`UpdateSecretVersionStage ${stage}`, () => this.#client.send(new UpdateSecretVersionStageCommand({
+            SecretId: this.#secretId,
+            VersionStage: stage,
+            ...(moveTo === undefined ? {} : { MoveToVersionId: moveTo }),
+            ...(removeFrom === undefined ? {} : { RemoveFromVersionId: removeFrom }),
+        })));
+    }
+    async #tag(key, value) {
+        await this.#call('TagResource', () => this.#client.send(new TagResourceCommand({ SecretId: this.#secretId, Tags: [{ Key: key, Value: value }] })));
+    }
+    async state() {
+        const described = await this.#describe();
+        const stages = described.VersionIdsToStages ?? {};
+        const warnings = [];
+        if (described.RotationEnabled === true) {
+            warnings.push(`AWS-managed rotation is enabled on ${this.#secretId}: its Lambda and keyfence would both move AWSPENDING. Turn one of them off.`);
+        }
+        const currentIds = versionsWith(stages, STAGE.current);
+        const currentId = currentIds[0];
+        const pendingId = versionsWith(stages, STAGE.pending).find((id) => id !== currentId);
+        const previousId = versionsWith(stages, STAGE.previous)[0];
+        const state = {
+            current: currentId === undefined ? undefined : { versionId: currentId },
+            warnings,
+        };
+        if (pendingId !== undefined) {
+            const listed = await this.#call('ListSecretVersionIds', () => this.#client.send(new ListSecretVersionIdsCommand({ SecretId: this.#secretId, MaxResults: 100 })));
+            const created = listed.Versions?.find((version) => version.VersionId === pendingId)?.CreatedDate;
+            state.pending = {
+                versionId: pendingId,
+                ...(created === undefined ? {} : { createdAt: new Date(created) }),
+            };
+        }
+        if (previousId !== undefined)
+            state.previous = { versionId: previousId };
+        const tags = new Map((described.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+        const promotion = parsePromotionTag(tags.get(PROMOTION_TAG));
+        if (promotion !== undefined && promotion.to === currentId) {
+            const record = { ...promotion };
+            const [revokedFrom, revokedAt] = (tags.get(REVOKED_TAG) ?? '').split(' ');
+            const revokedDate = parseDate(revokedAt);
+            if (revokedFrom === promotion.from && revokedDate !== undefined)
+                record.revokedAt = revokedDate;
+            state.promotion = record;
+        }
+        const lockIds = versionsWith(stages, LOCK_STAGE);
+        for (const id of lockIds) {
+            const lock = await this.#readLock(id);
+            if (lock !== undefined && (state.lock === undefined || lock.expiresAt > state.lock.expiresAt))
+                state.lock = lock;
+        }
+        return state;
+    }
+    async read(versionId) {
+        return this.#get({ VersionId: versionId }, versionId);
+    }
+    async readCurrent() {
+        // VersionStage is explicit: some implementations answer a bare GetSecretValue with a stale version.
+        return this.#get({ VersionStage: STAGE.current }, STAGE.current);
+    }
+    async #get(which, versionId) {
+        const answer = await this.#call('GetSecretValue', () => this.#client.send(new GetSecretValueCommand({ SecretId: this.#secretId, ...which })));
+        if (answer.SecretString === undefined) {
+            throw new KeyfenceError(RotationStoreErrorCode.VERSION_NOT_FOUND, `Version ${versionId} of ${this.#secretId} holds no SecretString.`, {
+                hint: 'keyfence rotates text secrets (the JSON layout AWS uses for database secrets); binary secrets are not supported.',
+            });
+        }
+        return new SecretValue(answer.SecretString);
+    }
+    async putPending(token, value, _basedOn) {
+        try {
+            // The token is the idempotency key: a retry with the same token and value is a no-op for AWS.
+            await this.#client.send(new PutSecretValueCommand({
+                SecretId: this.#secretId,
+                ClientRequestToken: token,
+                SecretString: value.reveal(),
+                VersionStages: [STAGE.pending],
+            }));
+        }
+        catch (error) {
+            if (aws_errorName(error) === 'ResourceExistsException') {
+                throw new KeyfenceError(RotationStoreErrorCode.PENDING_CONFLICT, `Version ${token} of ${this.#secretId} already exists with a different value.`, {
+                    hint: 'Another rotation used the same token; run the rotation again to resume from the vault.',
+                    cause: error,
+                });
+            }
+            throw this.#wrap('PutSecretValue', error);
+        }
+    }
+    async promote(to, from, at) {
+        const stages = await this.#stages();
+        const toStages = stages[to];
+        if (toStages === undefined) {
+            throw new KeyfenceError(RotationStoreErrorCode.VERSION_NOT_FOUND, `Version ${to} of ${this.#secretId} does not exist.`);
+        }
+        if (!toStages.includes(STAGE.current)) {
+            if (!(stages[from] ?? []).includes(STAGE.current)) {
+                throw new KeyfenceError(RotationStoreErrorCode.PROMOTION_CONFLICT, `${this.#secretId}: AWSCURRENT is no longer on version ${from}; someone changed the secret during the rotation.`, { hint: 'Nothing was promoted. Check who wrote the secret, then run the rotation again.' });
+            }
+            // The record goes first: after a crash right after the label moves, the tag already says when.
+            await this.#tag(PROMOTION_TAG, `${to} ${from} ${at.toISOString()}`);
+            // RemoveFromVersionId makes the move a compare-and-swap: AWS refuses it if AWSCURRENT moved meanwhile.
+            await this.#moveStage(STAGE.current, to, from);
+        }
+        if (toStages.includes(STAGE.pending))
+            await this.#moveStage(STAGE.pending, undefined, to);
+    }
+    async dropPending(versionId) {
+        const stages = await this.#stages();
+        if ((stages[versionId] ?? []).includes(STAGE.pending))
+            await this.#moveStage(STAGE.pending, undefined, versionId);
+    }
+    async markRevoked(promotion, at) {
+        await this.#tag(REVOKED_TAG, `${promotion.from} ${at.toISOString()}`);
+    }
+    async acquireLock(owner, ttlMs, now) {
+        for (let attempt = 0;; attempt++) {
+            const result = await this.#tryLock(owner, ttlMs, now);
+            if (result !== 'contended')
+                return result;
+            const holder = (await this.state()).lock;
+            if (attempt >= 4) {
+                return {
+                    acquired: false,
+                    heldBy: holder ?? {
+                        id: 'unknown',
+                        owner: 'another run',
+                        expiresAt: new Date(now.getTime() + ttlMs),
+                    },
+                };
+            }
+            if (holder !== undefined && holder.expiresAt > now)
+                return { acquired: false, heldBy: holder };
+            // Everyone who collided stepped back; a random pause lets one of them go first next time.
+            await delay(50 + Math.floor(Math.random() * 250));
+        }
+    }
+    async #tryLock(owner, ttlMs, now) {
+        const stages = await this.#stages();
+        for (const holder of versionsWith(stages, LOCK_STAGE)) {
+            const lock = await this.#readLock(holder);
+            if (lock !== undefined && lock.expiresAt > now)
+                return { acquired: false, heldBy: lock };
+            // An expired lock: take the label off with RemoveFromVersionId, a compare-and-swap of its own.
+            await this.#moveStage(LOCK_STAGE, undefined, holder).catch(() => undefined);
+        }
+        const lock = { id: randomUUID(), owner, expiresAt: new Date(now.getTime() + ttlMs) };
+        await this.#call('PutSecretValue (lock)', () => this.#client.send(new PutSecretValueCommand({
+            SecretId: this.#secretId,
+            ClientRequestToken: lock.id,
+            SecretString: JSON.stringify({ [LOCK_STAGE]: { owner, expiresAt: lock.expiresAt.toISOString() } }),
+            VersionStages: [LOCK_CANDIDATE_STAGE],
+        })));
+        try {
+            // AWS refuses to attach a label that is on another version unless RemoveFromVersionId names it.
+            await this.#moveStage(LOCK_STAGE, lock.id, undefined);
+        }
+        catch {
+            return 'contended';
+        }
+        finally {
+            await this.#moveStage(LOCK_CANDIDATE_STAGE, undefined, lock.id).catch(() => undefined);
+        }
+        // Read back: a store that does not enforce that compare-and-swap (moto) may have let several
+        // runners attach the label at once; then each of them sees more than one holder and steps back.
+        const holders = versionsWith(await this.#stages(), LOCK_STAGE);
+        if (holders.length !== 1 || holders[0] !== lock.id) {
+            await this.releaseLock(lock);
+            return 'contended';
+        }
+        return { acquired: true, lock };
+    }
+    async checkLock(lock, now) {
+        const holders = versionsWith(await this.#stages(), LOCK_STAGE);
+        if (now >= lock.expiresAt || holders.length !== 1 || holders[0] !== lock.id) {
+            throw new KeyfenceError(RotationStoreErrorCode.LOCK_LOST, `The rotation lock on ${this.#secretId} expired or was taken over (it was valid until ${lock.expiresAt.toISOString()}).`, {
+                hint: "Raise the runbook's lock-ttl above the longest rotation, then run again: the next run resumes from the vault.",
+            });
+        }
+    }
+    async releaseLock(lock) {
+        const stages = await this.#stages();
+        if ((stages[lock.id] ?? []).includes(LOCK_STAGE))
+            await this.#moveStage(LOCK_STAGE, undefined, lock.id);
     }
 }
-const http_DEFAULT_TIMEOUT_MS = 30_000;
-// A JSON API answer is small; a response this large is a misrouted request, not data.
-const http_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-/** An HttpSend over node:http(s) that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY from env. */
-function http_createHttpSend(env) {
-    const agents = proxy_proxyAgentsFromEnv(env);
-    return (request) => new Promise((resolve, reject) => {
-        const secure = request.url.protocol === 'https:';
-        const agent = secure ? agents.httpsAgent : agents.httpAgent;
-        const options = {
-            method: request.method ?? 'GET',
-            headers: {
-                ...(request.body === undefined
-                    ? {}
-                    : { 'content-length': String(Buffer.byteLength(request.body)) }),
-                ...request.headers,
-            },
-            timeout: request.timeoutMs ?? http_DEFAULT_TIMEOUT_MS,
-        };
-        if (agent !== undefined)
-            options.agent = agent;
-        const req = (secure ? external_node_https_namespaceObject : external_node_http_namespaceObject).request(request.url, options, (res) => {
-            const chunks = [];
-            let size = 0;
-            res.on('data', (chunk) => {
-                size += chunk.length;
-                if (size > http_MAX_RESPONSE_BYTES) {
-                    req.destroy(new http_HttpTransportError(`response from ${request.url.host} is too large`, 'ETOOLARGE'));
-                    return;
-                }
-                chunks.push(chunk);
-            });
-            res.on('end', () => resolve({
-                status: res.statusCode ?? 0,
-                headers: res.headers,
-                body: Buffer.concat(chunks).toString('utf8'),
-            }));
-            res.on('error', (error) => reject(http_transportError(request.url, error)));
-        });
-        req.on('timeout', () => req.destroy(new http_HttpTransportError(`timed out talking to ${request.url.host}`, 'ETIMEDOUT')));
-        req.on('error', (error) => reject(http_transportError(request.url, error)));
-        req.end(request.body);
-    });
+//# sourceMappingURL=aws.js.map
+;// CONCATENATED MODULE: ../packages/stores/dist/rotation/kv2.js
+
+
+
+
+const RECORD_MARKER = 'keyfence-rotation';
+class kv2_VaultHttpError extends Error {
+    status;
+    errors;
+    what;
+    name = 'VaultHttpError';
+    constructor(status, errors, what) {
+        super(`${what}: HTTP ${status}${errors.length > 0 ? ` (${errors.join('; ')})` : ''}`);
+        this.status = status;
+        this.errors = errors;
+        this.what = what;
+    }
+    get isCasMismatch() {
+        return this.status === 400 && this.errors.some((error) => error.includes('check-and-set'));
+    }
 }
-function http_transportError(url, error) {
-    if (error instanceof http_HttpTransportError)
-        return error;
-    const code = error.code;
-    // The message names the host only: a URL's query could carry a token one day.
-    return new http_HttpTransportError(`could not reach ${url.host}: ${code ?? error.message}`, code, {
-        cause: error,
-    });
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-/** Parses a JSON body, or returns undefined when it is not JSON. */
-function http_parseJsonBody(response) {
+/** JSON with sorted keys, so two equal objects compare equal as text. */
+function canonicalJson(value) {
+    if (Array.isArray(value))
+        return `[${value.map(canonicalJson).join(',')}]`;
+    if (isObject(value)) {
+        const keys = Object.keys(value).sort();
+        return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
+    }
+    return JSON.stringify(value) ?? 'null';
+}
+function toObject(value, what) {
+    let parsed;
     try {
-        return JSON.parse(response.body);
+        parsed = JSON.parse(value.reveal());
     }
     catch {
-        return undefined;
+        parsed = undefined;
+    }
+    if (!isObject(parsed)) {
+        throw new KeyfenceError(RotationStoreErrorCode.VAULT_WRITE_FAILED, `${what}: a KV v2 secret must be a JSON object.`);
+    }
+    return parsed;
+}
+function toDate(text) {
+    return new Date(text);
+}
+/**
+ * The rotation state of a Vault/OpenBao KV v2 secret. Consumers read the latest version of the path;
+ * promotion writes the pending value as a new version with `cas` (the old one stays as the previous
+ * version); the lock, the pending value and the last promotion live in a record at a sibling state path,
+ * always written with `cas`, so that every change to it is a compare-and-swap.
+ */
+class Kv2RotationVault {
+    kind = 'vault-kv2';
+    location;
+    #options;
+    #send;
+    #mount;
+    #statePath;
+    #held;
+    constructor(options) {
+        this.#options = options;
+        this.#send = options.send ?? createHttpSend(options.env ?? {});
+        this.#mount = (options.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
+        this.#statePath = options.statePath ?? `${options.path}.keyfence-rotation`;
+        this.location = `${this.#mount}/${options.path}`;
+    }
+    #url(kind, path, query = '') {
+        const url = new URL(this.#options.address);
+        const segments = [this.#mount, kind, ...path.split('/')]
+            .filter((part) => part !== '')
+            .map(encodeURIComponent);
+        url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/${segments.join('/')}`;
+        url.search = query;
+        return url;
+    }
+    async #api(method, url, what, body) {
+        const headers = {
+            'x-vault-token': this.#options.token.reveal(),
+            accept: 'application/json',
+            'content-type': 'application/json',
+        };
+        if (this.#options.namespace)
+            headers['x-vault-namespace'] = this.#options.namespace;
+        try {
+            return await retry(async () => {
+                const response = await this.#send({
+                    url,
+                    method,
+                    headers,
+                    timeoutMs: 20_000,
+                    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+                });
+                const parsed = parseJsonBody(response);
+                if (response.status >= 300 && response.status !== 404) {
+                    const errors = isObject(parsed) && Array.isArray(parsed['errors']) ? parsed['errors'].map(String) : [];
+                    throw new kv2_VaultHttpError(response.status, errors, what);
+                }
+                return { status: response.status, body: parsed };
+            }, {
+                retries: 3,
+                baseDelayMs: 200,
+                maxDelayMs: 2_000,
+                timeoutMs: 30_000,
+                ...this.#options.retry,
+                isRetryable: (error) => error instanceof HttpTransportError ||
+                    (error instanceof kv2_VaultHttpError && isRetryableHttpStatus(error.status)),
+            });
+        }
+        catch (error) {
+            throw this.#wrap(error);
+        }
+    }
+    #wrap(error) {
+        if (error instanceof HttpTransportError) {
+            return new KeyfenceError(RotationStoreErrorCode.VAULT_UNREACHABLE, `Could not reach Vault: ${error.message}`, {
+                hint: 'Check VAULT_ADDR and the network; nothing was changed by this call.',
+                cause: error,
+            });
+        }
+        if (error instanceof kv2_VaultHttpError && error.status === 403) {
+            return new KeyfenceError(StoreErrorCode.SECRET_ACCESS_DENIED, `Vault denied ${error.what}.`, {
+                hint: `Rotation needs read, create and update on ${this.#mount}/data/${this.#options.path} and ${this.#mount}/data/${this.#statePath}, and read and update on ${this.#mount}/metadata/${this.#options.path}.`,
+                cause: error,
+            });
+        }
+        return error;
+    }
+    async #readData(path, version) {
+        const answer = await this.#api('GET', this.#url('data', path, version === undefined ? '' : `?version=${version}`), `read ${path}`);
+        const data = isObject(answer.body) && isObject(answer.body['data']) ? answer.body['data'] : undefined;
+        const metadata = data !== undefined && isObject(data['metadata']) ? data['metadata'] : undefined;
+        const found = typeof metadata?.['version'] === 'number' ? metadata['version'] : 0;
+        if (answer.status === 404)
+            return { version: found, data: undefined };
+        return { version: found, data: data !== undefined && isObject(data['data']) ? data['data'] : undefined };
+    }
+    async #writeData(path, data, cas) {
+        const answer = await this.#api('POST', this.#url('data', path), `write ${path}`, {
+            options: { cas },
+            data,
+        });
+        if (answer.status === 404) {
+            throw new KeyfenceError(StoreErrorCode.SECRET_NOT_FOUND, `No KV v2 engine at ${this.#mount}/.`, {
+                hint: "Check the runbook's mount: it must be a KV version 2 secrets engine.",
+            });
+        }
+        const version = isObject(answer.body) && isObject(answer.body['data']) ? answer.body['data']['version'] : undefined;
+        return typeof version === 'number' ? version : cas + 1;
+    }
+    async #mainMetadata() {
+        const answer = await this.#api('GET', this.#url('metadata', this.#options.path), `read metadata of ${this.location}`);
+        const data = isObject(answer.body) && isObject(answer.body['data']) ? answer.body['data'] : {};
+        const versions = isObject(data['versions']) ? data['versions'] : {};
+        const custom = isObject(data['custom_metadata']) ? data['custom_metadata'] : {};
+        return {
+            current: typeof data['current_version'] === 'number' ? data['current_version'] : 0,
+            alive: (version) => {
+                const entry = versions[String(version)];
+                return isObject(entry) && entry['destroyed'] !== true && !entry['deletion_time'];
+            },
+            custom: Object.fromEntries(Object.entries(custom).map(([key, value]) => [key, String(value)])),
+        };
+    }
+    async #readRecord() {
+        const { version, data } = await this.#readData(this.#statePath);
+        if (data === undefined)
+            return { version, record: {} };
+        const { [RECORD_MARKER]: _marker, ...record } = data;
+        return { version, record: record };
+    }
+    async #writeRecord(record, cas) {
+        await this.#writeData(this.#statePath, { [RECORD_MARKER]: 1, ...record }, cas);
+    }
+    /** When a promotion landed on the main path but the record still says "promoting", the record is finished. */
+    async #completedPromotion(record) {
+        const promoting = record.pending?.promoting;
+        if (record.pending === undefined || promoting === undefined)
+            return undefined;
+        const main = await this.#mainMetadata();
+        if (main.current <= Number(promoting.from))
+            return undefined;
+        const latest = await this.#readData(this.#options.path, main.current);
+        if (canonicalJson(latest.data) !== canonicalJson(record.pending.value))
+            return undefined;
+        return { to: String(main.current), from: promoting.from, at: promoting.at };
+    }
+    /** Read-modify-write of the record with check-and-set, fenced by the lock this instance holds. */
+    async #mutate(change, fenced = true) {
+        for (let attempt = 0;; attempt++) {
+            const { version, record } = await this.#readRecord();
+            if (fenced && (this.#held === undefined || record.lock?.id !== this.#held.id)) {
+                throw new KeyfenceError(RotationStoreErrorCode.LOCK_LOST, `The rotation lock on ${this.location} is no longer held.`, {
+                    hint: 'Another run took over after the lock expired; raise lock-ttl and run again.',
+                });
+            }
+            const completed = await this.#completedPromotion(record);
+            if (completed !== undefined) {
+                delete record.pending;
+                record.promotion = completed;
+            }
+            const next = change(structuredClone(record));
+            if (next === undefined && completed === undefined)
+                return;
+            const intended = next ?? record;
+            try {
+                await this.#writeRecord(intended, version);
+                return;
+            }
+            catch (error) {
+                if (!(error instanceof kv2_VaultHttpError && error.isCasMismatch) || attempt >= 2)
+                    throw error;
+                // Either our own write landed and only its answer was lost, or someone else wrote: look again.
+                const again = await this.#readRecord();
+                if (canonicalJson(again.record) === canonicalJson(intended))
+                    return;
+            }
+        }
+    }
+    async state() {
+        const main = await this.#mainMetadata();
+        const { record } = await this.#readRecord();
+        const state = {
+            current: main.current > 0 && main.alive(main.current) ? { versionId: String(main.current) } : undefined,
+            warnings: [],
+        };
+        let promotion = record.promotion;
+        const completed = await this.#completedPromotion(record);
+        if (completed !== undefined)
+            promotion = completed;
+        else if (record.pending !== undefined) {
+            state.pending = { versionId: record.pending.token, createdAt: toDate(record.pending.createdAt) };
+        }
+        if (promotion !== undefined && promotion.to === state.current?.versionId) {
+            state.promotion = {
+                to: promotion.to,
+                from: promotion.from,
+                at: toDate(promotion.at),
+                ...(promotion.revokedAt === undefined ? {} : { revokedAt: toDate(promotion.revokedAt) }),
+            };
+        }
+        const previous = state.promotion?.from ??
+            (main.current > 1 && main.alive(main.current - 1) ? String(main.current - 1) : undefined);
+        if (previous !== undefined)
+            state.previous = { versionId: previous };
+        if (record.lock !== undefined) {
+            state.lock = { id: record.lock.id, owner: record.lock.owner, expiresAt: toDate(record.lock.expiresAt) };
+        }
+        return state;
+    }
+    async read(versionId) {
+        if (!/^\d+$/.test(versionId)) {
+            const { record } = await this.#readRecord();
+            if (record.pending?.token !== versionId) {
+                throw new KeyfenceError(RotationStoreErrorCode.VERSION_NOT_FOUND, `No pending version ${versionId} at ${this.location}.`);
+            }
+            return new SecretValue(JSON.stringify(record.pending.value));
+        }
+        const { data } = await this.#readData(this.#options.path, Number(versionId));
+        if (data === undefined) {
+            throw new KeyfenceError(RotationStoreErrorCode.VERSION_NOT_FOUND, `Version ${versionId} of ${this.location} is missing, deleted or destroyed.`);
+        }
+        return new SecretValue(JSON.stringify(data));
+    }
+    async readCurrent() {
+        const { data } = await this.#readData(this.#options.path);
+        if (data === undefined) {
+            throw new KeyfenceError(StoreErrorCode.SECRET_NOT_FOUND, `Nothing at ${this.location}.`, {
+                hint: 'Write the secret first; the path is inside the mount, without data/.',
+            });
+        }
+        return new SecretValue(JSON.stringify(data));
+    }
+    async putPending(token, value, basedOn) {
+        const object = toObject(value, this.location);
+        await this.#mutate((record) => {
+            if (record.pending !== undefined) {
+                if (record.pending.token === token && canonicalJson(record.pending.value) === canonicalJson(object))
+                    return undefined;
+                throw new KeyfenceError(RotationStoreErrorCode.PENDING_CONFLICT, `${this.location} already has a pending version (${record.pending.token}).`, { hint: 'Run the rotation again: it resumes the pending version instead of making another.' });
+            }
+            record.pending = { token, base: basedOn, createdAt: new Date().toISOString(), value: object };
+            return record;
+        });
+    }
+    async promote(to, from, at) {
+        const { record } = await this.#readRecord();
+        const pending = record.pending?.token === to ? record.pending : undefined;
+        if (pending !== undefined) {
+            if ((await this.#completedPromotion(record)) !== undefined) {
+                await this.#mutate(() => undefined);
+                return;
+            }
+            await this.#mutate((next) => {
+                if (next.pending?.token !== to)
+                    return undefined;
+                next.pending.promoting = { from, at: at.toISOString() };
+                return next;
+            });
+        }
+        else if (!/^\d+$/.test(to)) {
+            throw new KeyfenceError(RotationStoreErrorCode.VERSION_NOT_FOUND, `No pending version ${to} at ${this.location}.`);
+        }
+        const main = await this.#mainMetadata();
+        if (String(main.current) !== from) {
+            throw new KeyfenceError(RotationStoreErrorCode.PROMOTION_CONFLICT, `${this.location} changed during the rotation: its latest version is ${main.current}, not ${from}.`, { hint: 'Nothing was promoted. Check who wrote the secret, then run the rotation again.' });
+        }
+        const value = pending?.value ?? toObject(await this.read(to), this.location);
+        let written;
+        try {
+            written = await this.#writeData(this.#options.path, value, Number(from));
+        }
+        catch (error) {
+            if (!(error instanceof kv2_VaultHttpError && error.isCasMismatch))
+                throw error;
+            const after = await this.#mainMetadata();
+            const latest = await this.#readData(this.#options.path, after.current);
+            if (canonicalJson(latest.data) !== canonicalJson(value)) {
+                throw new KeyfenceError(RotationStoreErrorCode.PROMOTION_CONFLICT, `${this.location} changed during the promotion (check-and-set failed at version ${from}).`, {
+                    hint: 'Nothing was promoted. Check who wrote the secret, then run the rotation again.',
+                    cause: error,
+                });
+            }
+            written = after.current;
+        }
+        await this.#mutate((next) => {
+            if (next.pending?.token === to)
+                delete next.pending;
+            next.promotion = { to: String(written), from, at: at.toISOString() };
+            return next;
+        });
+        // Custom metadata tells a human reading the secret where it came from; the record above is what counts.
+        await this.#api('POST', this.#url('metadata', this.#options.path), `write metadata of ${this.location}`, {
+            custom_metadata: {
+                ...main.custom,
+                'keyfence-previous-version': from,
+                'keyfence-promoted-at': at.toISOString(),
+            },
+        }).catch(() => undefined);
+    }
+    async dropPending(versionId) {
+        await this.#mutate((record) => {
+            if (record.pending?.token !== versionId)
+                return undefined;
+            delete record.pending;
+            return record;
+        });
+    }
+    async markRevoked(promotion, at) {
+        await this.#mutate((record) => {
+            if (record.promotion === undefined || record.promotion.to !== promotion.to)
+                return undefined;
+            record.promotion.revokedAt = at.toISOString();
+            return record;
+        });
+    }
+    async acquireLock(owner, ttlMs, now) {
+        const { version, record } = await this.#readRecord();
+        if (record.lock !== undefined && toDate(record.lock.expiresAt) > now) {
+            return { acquired: false, heldBy: { ...record.lock, expiresAt: toDate(record.lock.expiresAt) } };
+        }
+        const lock = { id: randomUUID(), owner, expiresAt: new Date(now.getTime() + ttlMs) };
+        try {
+            await this.#writeRecord({ ...record, lock: { id: lock.id, owner, expiresAt: lock.expiresAt.toISOString() } }, version);
+        }
+        catch (error) {
+            if (!(error instanceof kv2_VaultHttpError && error.isCasMismatch))
+                throw error;
+            const again = await this.#readRecord();
+            if (again.record.lock?.id !== lock.id) {
+                const other = again.record.lock;
+                return {
+                    acquired: false,
+                    heldBy: other === undefined
+                        ? { id: 'unknown', owner: 'unknown', expiresAt: lock.expiresAt }
+                        : { ...other, expiresAt: toDate(other.expiresAt) },
+                };
+            }
+        }
+        this.#held = lock;
+        return { acquired: true, lock };
+    }
+    async checkLock(lock, now) {
+        const { record } = await this.#readRecord();
+        if (now >= lock.expiresAt || record.lock?.id !== lock.id) {
+            throw new KeyfenceError(RotationStoreErrorCode.LOCK_LOST, `The rotation lock on ${this.location} expired or was taken over (it was valid until ${lock.expiresAt.toISOString()}).`, {
+                hint: "Raise the runbook's lock-ttl above the longest rotation, then run again: the next run resumes from the vault.",
+            });
+        }
+    }
+    async releaseLock(lock) {
+        await this.#mutate((record) => {
+            if (record.lock?.id !== lock.id)
+                return undefined;
+            delete record.lock;
+            return record;
+        }, false);
+        if (this.#held?.id === lock.id)
+            this.#held = undefined;
     }
 }
-//# sourceMappingURL=http.js.map
+//# sourceMappingURL=kv2.js.map
+;// CONCATENATED MODULE: ../packages/stores/dist/rotation/index.js
+
+
+
+//# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ../packages/stores/dist/vault/secrets-syntax.js
 
 
@@ -28863,7 +29337,7 @@ function parseVaultSecrets(input) {
         });
     }
     if (problems.length > 0) {
-        throw new KeyfenceError(StoreErrorCode.SECRET_ID_INVALID, `secrets has invalid entries:\n  - ${problems.join('\n  - ')}`, {
+        throw new errors_KeyfenceError(errors_StoreErrorCode.SECRET_ID_INVALID, `secrets has invalid entries:\n  - ${problems.join('\n  - ')}`, {
             hint: 'Write each entry as `secret/data/ci/app password | APP_PASSWORD ;` (the API path, a key, an optional name).',
         });
     }
@@ -28871,7 +29345,6 @@ function parseVaultSecrets(input) {
 }
 //# sourceMappingURL=secrets-syntax.js.map
 ;// CONCATENATED MODULE: ../packages/stores/dist/vault/kv.js
-
 
 
 
@@ -28893,15 +29366,15 @@ function errorsOf(response) {
     const errors = typeof body === 'object' && body !== null ? body['errors'] : undefined;
     return Array.isArray(errors) ? errors.filter((item) => typeof item === 'string') : [];
 }
-function isObject(value) {
+function kv_isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 /** Reads one path: KV v2 answers `{data: {data, metadata}}`, KV v1 and other engines `{data}`. */
 function secretDataFromResponse(path, body) {
-    if (!isObject(body) || !isObject(body['data']))
+    if (!kv_isObject(body) || !kv_isObject(body['data']))
         return undefined;
     const data = body['data'];
-    if (isObject(data['data']) && isObject(data['metadata'])) {
+    if (kv_isObject(data['data']) && kv_isObject(data['metadata'])) {
         const version = data['metadata']['version'];
         return { path, fields: data['data'], ...(typeof version === 'number' ? { version } : {}) };
     }
@@ -28931,7 +29404,7 @@ function kv_select(fields, selector) {
         return fields[selector];
     let node = fields;
     for (const step of selector.split('.')) {
-        if (!isObject(node) || !Object.hasOwn(node, step))
+        if (!kv_isObject(node) || !Object.hasOwn(node, step))
             return undefined;
         node = node[step];
     }
@@ -28954,7 +29427,7 @@ async function readVaultSecrets(requests, options) {
     const hints = new Set();
     const read = await mapLimit(paths, options.concurrency ?? 4, async (path) => {
         try {
-            return await retry(async () => {
+            return await retry_retry(async () => {
                 const response = await send({ url: apiUrl(options.url, path), headers, timeoutMs: 20_000 });
                 if (response.status !== 200)
                     throw new VaultReadError(path, response.status, errorsOf(response));
@@ -28970,7 +29443,7 @@ async function readVaultSecrets(requests, options) {
                 ...options.retry,
                 isRetryable: (error) => error instanceof http_HttpTransportError ||
                     (error instanceof VaultReadError &&
-                        (isRetryableHttpStatus(error.status) || error.status === 412)),
+                        (retry_isRetryableHttpStatus(error.status) || error.status === 412)),
             });
         }
         catch (error) {
@@ -28994,7 +29467,7 @@ async function readVaultSecrets(requests, options) {
             ...(data.version === undefined ? {} : { version: String(data.version) }),
         };
         const add = (name, raw, field) => {
-            const value = new SecretValue(toText(raw));
+            const value = new secret_SecretValue(toText(raw));
             options.onSecret(value);
             named.push({ name, value, origin: { ...origin, field } });
         };
@@ -29013,14 +29486,15 @@ async function readVaultSecrets(requests, options) {
         add(request.name ?? normalizeVaultKeyName(request.selector.replaceAll('"', '')), raw, request.selector);
     }
     if (problems.length > 0) {
-        throw new KeyfenceError(problems.some((problem) => problem.includes('HTTP 403'))
-            ? StoreErrorCode.SECRET_ACCESS_DENIED
-            : StoreErrorCode.SECRET_NOT_FOUND, `Could not read ${problems.length} Vault secret(s); nothing was exported:\n  - ${problems.join('\n  - ')}`, hints.size > 0 ? { hint: [...hints].join(' ') } : {});
+        throw new errors_KeyfenceError(problems.some((problem) => problem.includes('HTTP 403'))
+            ? errors_StoreErrorCode.SECRET_ACCESS_DENIED
+            : errors_StoreErrorCode.SECRET_NOT_FOUND, `Could not read ${problems.length} Vault secret(s); nothing was exported:\n  - ${problems.join('\n  - ')}`, hints.size > 0 ? { hint: [...hints].join(' ') } : {});
     }
     return named;
 }
 //# sourceMappingURL=kv.js.map
 ;// CONCATENATED MODULE: ../packages/stores/dist/index.js
+
 
 
 
@@ -29052,7 +29526,7 @@ const FILES_DIR_PREFIX = 'keyfence-fetch-';
 function writeSecretFiles(secrets, runner, env) {
     const runnerTemp = env['RUNNER_TEMP'];
     if (!runnerTemp) {
-        throw new KeyfenceError('USAGE', 'destination: file needs RUNNER_TEMP, which the runner sets for every job.');
+        throw new errors_KeyfenceError('USAGE', 'destination: file needs RUNNER_TEMP, which the runner sets for every job.');
     }
     const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_path_.resolve)(runnerTemp), FILES_DIR_PREFIX));
     (0,external_node_fs_.chmodSync)(dir, 0o700);
@@ -29205,7 +29679,7 @@ function readSettings(input, env) {
         problems.push('nothing to do: give role-to-assume, secret-ids, or url with secrets');
     }
     if (problems.length > 0) {
-        throw new KeyfenceError(ErrorCode.USAGE, `Invalid inputs:\n  - ${problems.join('\n  - ')}`, {
+        throw new errors_KeyfenceError(ErrorCode.USAGE, `Invalid inputs:\n  - ${problems.join('\n  - ')}`, {
             hint: 'See docs/action-fetch.md for every input and its default.',
         });
     }
@@ -29373,7 +29847,7 @@ function assertNoCredentialNameClash(secrets, settings) {
     const clash = secrets.find((secret) => CREDENTIAL_ENV_NAMES.includes(secret.name.toUpperCase()));
     if (clash === undefined)
         return;
-    throw new KeyfenceError(StoreErrorCode.SECRET_NAME_COLLISION, `${clash.name} would be set by both export-credentials (the assumed role's credentials) and ${clash.origin.store} "${clash.origin.requested}"; nothing was exported.`, {
+    throw new errors_KeyfenceError(errors_StoreErrorCode.SECRET_NAME_COLLISION, `${clash.name} would be set by both export-credentials (the assumed role's credentials) and ${clash.origin.store} "${clash.origin.requested}"; nothing was exported.`, {
         hint: 'Give the secret another name (an alias in secret-ids, `| NAME` in secrets), or drop export-credentials.',
     });
 }

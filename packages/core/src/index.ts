@@ -8,6 +8,15 @@ export {
   USER_ERROR_EXIT_CODE,
 } from './errors.js';
 export { addMaskCommands, maskingForms } from './masking.js';
+export {
+  createHttpSend,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpSend,
+  HttpTransportError,
+  parseJsonBody,
+} from './net/http.js';
+export { bypassesProxy, proxyAgentsFromEnv, proxySettingsFromEnv } from './net/proxy.js';
 export type { RetryOptions } from './retry.js';
 export { isRetryableHttpStatus, retry } from './retry.js';
 export { REDACTED, SecretValue } from './secret.js';

@@ -1,3 +1,13 @@
+export {
+  bypassesProxy,
+  createHttpSend,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpSend,
+  HttpTransportError,
+  proxyAgentsFromEnv,
+  proxySettingsFromEnv,
+} from '@keyfence/core';
 export { parseRoleArn, type RoleArn } from './aws/role-arn.js';
 export { DEFAULT_ROLE_SESSION_NAME, sanitizeRoleSessionName } from './aws/session-name.js';
 export {
@@ -21,14 +31,6 @@ export {
   isRetryableTokenRequestError,
   requestGitHubIdToken,
 } from './github/id-token.js';
-export {
-  createHttpSend,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpSend,
-  HttpTransportError,
-} from './net/http.js';
-export { bypassesProxy, proxyAgentsFromEnv, proxySettingsFromEnv } from './net/proxy.js';
 export {
   type VaultJwtLoginParams,
   type VaultLoginOptions,

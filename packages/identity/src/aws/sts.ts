@@ -5,11 +5,10 @@ import {
   type AssumeRoleWithWebIdentityCommandOutput,
   STSClient,
 } from '@aws-sdk/client-sts';
-import { KeyfenceError, type RetryOptions, retry, SecretValue } from '@keyfence/core';
+import { KeyfenceError, proxyAgentsFromEnv, type RetryOptions, retry, SecretValue } from '@keyfence/core';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { IdentityErrorCode, type OnSecret } from '../errors.js';
 import type { TokenClaims } from '../github/claims.js';
-import { proxyAgentsFromEnv } from '../net/proxy.js';
 import { explainStsError, isRetryableStsError } from './sts-errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

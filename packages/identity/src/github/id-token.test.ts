@@ -1,7 +1,6 @@
-import { KeyfenceError, type SecretValue } from '@keyfence/core';
+import type { HttpRequest, HttpResponse, HttpSend } from '@keyfence/core';
+import { HttpTransportError, KeyfenceError, type SecretValue } from '@keyfence/core';
 import { describe, expect, it, vi } from 'vitest';
-import type { HttpRequest, HttpResponse, HttpSend } from '../net/http.js';
-import { HttpTransportError } from '../net/http.js';
 import { requestGitHubIdToken } from './id-token.js';
 
 const payload = Buffer.from(

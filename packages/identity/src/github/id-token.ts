@@ -1,6 +1,15 @@
-import { isRetryableHttpStatus, KeyfenceError, type RetryOptions, retry, SecretValue } from '@keyfence/core';
+import {
+  createHttpSend,
+  type HttpSend,
+  HttpTransportError,
+  isRetryableHttpStatus,
+  KeyfenceError,
+  parseJsonBody,
+  type RetryOptions,
+  retry,
+  SecretValue,
+} from '@keyfence/core';
 import { IdentityErrorCode, type OnSecret } from '../errors.js';
-import { createHttpSend, type HttpSend, HttpTransportError, parseJsonBody } from '../net/http.js';
 import { readTokenClaims, type TokenClaims } from './claims.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

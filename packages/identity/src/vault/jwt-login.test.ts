@@ -1,6 +1,6 @@
+import type { HttpRequest, HttpResponse, HttpSend } from '@keyfence/core';
 import { type KeyfenceError, SecretValue } from '@keyfence/core';
 import { describe, expect, it, vi } from 'vitest';
-import type { HttpRequest, HttpResponse, HttpSend } from '../net/http.js';
 import { vaultJwtLogin } from './jwt-login.js';
 
 const jwt = new SecretValue('header.payload.signature');

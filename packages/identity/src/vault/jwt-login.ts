@@ -1,13 +1,17 @@
-import { isRetryableHttpStatus, KeyfenceError, type RetryOptions, retry, SecretValue } from '@keyfence/core';
-import { IdentityErrorCode, type OnSecret } from '../errors.js';
-import type { TokenClaims } from '../github/claims.js';
 import {
   createHttpSend,
   type HttpResponse,
   type HttpSend,
   HttpTransportError,
+  isRetryableHttpStatus,
+  KeyfenceError,
   parseJsonBody,
-} from '../net/http.js';
+  type RetryOptions,
+  retry,
+  SecretValue,
+} from '@keyfence/core';
+import { IdentityErrorCode, type OnSecret } from '../errors.js';
+import type { TokenClaims } from '../github/claims.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

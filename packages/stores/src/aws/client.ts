@@ -7,8 +7,8 @@ import {
   type ListSecretsCommandOutput,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { proxyAgentsFromEnv } from '@keyfence/core';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { proxyAgentsFromEnv } from '../net/proxy.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

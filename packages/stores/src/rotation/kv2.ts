@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { isRetryableHttpStatus, KeyfenceError, type RetryOptions, retry, SecretValue } from '@keyfence/core';
+import {
+  createHttpSend,
+  type HttpSend,
+  HttpTransportError,
+  isRetryableHttpStatus,
+  KeyfenceError,
+  parseJsonBody,
+  type RetryOptions,
+  retry,
+  SecretValue,
+} from '@keyfence/core';
 import { StoreErrorCode } from '../errors.js';
-import { createHttpSend, type HttpSend, HttpTransportError, parseJsonBody } from '../net/http.js';
 import {
   type LockInfo,
   type LockResult,

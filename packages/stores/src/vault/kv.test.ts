@@ -1,6 +1,6 @@
+import type { HttpRequest, HttpResponse, HttpSend } from '@keyfence/core';
 import { KeyfenceError, SecretValue } from '@keyfence/core';
 import { describe, expect, it, vi } from 'vitest';
-import type { HttpRequest, HttpResponse, HttpSend } from '../net/http.js';
 import { readVaultSecrets, secretDataFromResponse } from './kv.js';
 import { parseVaultSecrets } from './secrets-syntax.js';
 

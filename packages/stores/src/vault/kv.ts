@@ -1,13 +1,17 @@
-import { isRetryableHttpStatus, KeyfenceError, type RetryOptions, retry, SecretValue } from '@keyfence/core';
-import { mapLimit } from '../concurrency.js';
-import { type OnSecret, StoreErrorCode } from '../errors.js';
 import {
   createHttpSend,
   type HttpResponse,
   type HttpSend,
   HttpTransportError,
+  isRetryableHttpStatus,
+  KeyfenceError,
   parseJsonBody,
-} from '../net/http.js';
+  type RetryOptions,
+  retry,
+  SecretValue,
+} from '@keyfence/core';
+import { mapLimit } from '../concurrency.js';
+import { type OnSecret, StoreErrorCode } from '../errors.js';
 import type { NamedSecret, SecretOrigin } from '../types.js';
 import { normalizeVaultKeyName, type VaultSecretRequest } from './secrets-syntax.js';
 

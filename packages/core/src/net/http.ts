@@ -2,8 +2,6 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { proxyAgentsFromEnv } from './proxy.js';
 
-// A copy of this module lives in packages/identity/src/net/http.ts (see proxy.ts for why).
-
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** One HTTP request; the body is sent as is. */

@@ -4,8 +4,8 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 
-// A copy of this module lives in packages/stores/src/net/proxy.ts: identity and stores may not
-// import each other, and proxy handling is not core's business. Keep the two in step.
+// Shared by identity (STS, the ID token, Vault login) and stores (Secrets Manager, Vault KV):
+// both reach the network through the same proxy rules, so the code lives once, here.
 
 type Env = Readonly<Record<string, string | undefined>>;
 
