@@ -45363,7 +45363,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3377);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8919);
 // The bundle's entry point; tests import run() from main.ts, which starts nothing on import.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -45373,7 +45373,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3377:
+/***/ 8919:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48396,6 +48396,262 @@ function formatUserError(error) {
     return { message: describeThrown(error), code: ErrorCode.INTERNAL };
 }
 //# sourceMappingURL=errors.js.map
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+;// CONCATENATED MODULE: ../packages/core/dist/net/proxy.js
+
+
+
+
+function firstSet(env, ...names) {
+    for (const name of names) {
+        const value = env[name]?.trim();
+        if (value)
+            return value;
+    }
+    return undefined;
+}
+/** Reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case; the lower-case name wins, as in curl). */
+function proxySettingsFromEnv(env) {
+    const settings = {
+        noProxy: (firstSet(env, 'no_proxy', 'NO_PROXY') ?? '')
+            .split(/[\s,]+/)
+            .map((entry) => entry.trim().toLowerCase())
+            .filter((entry) => entry.length > 0),
+    };
+    const httpProxy = firstSet(env, 'http_proxy', 'HTTP_PROXY');
+    const httpsProxy = firstSet(env, 'https_proxy', 'HTTPS_PROXY');
+    if (httpProxy !== undefined)
+        settings.httpProxy = httpProxy;
+    if (httpsProxy !== undefined)
+        settings.httpsProxy = httpsProxy;
+    return settings;
+}
+function stripBrackets(host) {
+    return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+/** True when NO_PROXY says to reach host:port directly: `*`, an exact host, a domain suffix, with an optional port. */
+function bypassesProxy(host, port, noProxy) {
+    const target = stripBrackets(host.toLowerCase()).replace(/\.$/, '');
+    for (const raw of noProxy) {
+        if (raw === '*')
+            return true;
+        let entry = raw;
+        let entryPort;
+        const portMatch = /^(.*[^:]):(\d+)$/.exec(entry);
+        // An IPv6 literal without brackets is all colons; only split a port off bracketed or non-IPv6 entries.
+        if (portMatch?.[1] !== undefined && (entry.startsWith('[') || !portMatch[1].includes(':'))) {
+            entry = portMatch[1];
+            entryPort = Number(portMatch[2]);
+        }
+        if (entryPort !== undefined && entryPort !== port)
+            continue;
+        entry = stripBrackets(entry).replace(/^\*?\./, '');
+        if (entry === '')
+            continue;
+        if (target === entry || target.endsWith(`.${entry}`))
+            return true;
+    }
+    return false;
+}
+const MAX_PROXY_HEADER_BYTES = 16 * 1024;
+const PROXY_CONNECT_TIMEOUT_MS = 15_000;
+/** Opens a CONNECT tunnel through the proxy to host:port and resolves with the raw socket. */
+function openTunnel(proxy, host, port) {
+    return new Promise((resolve, reject) => {
+        const secureProxy = proxy.protocol === 'https:';
+        const proxyPort = Number(proxy.port) || (secureProxy ? 443 : 80);
+        const proxyHost = stripBrackets(proxy.hostname);
+        const socket = secureProxy
+            ? external_node_tls_.connect({
+                host: proxyHost,
+                port: proxyPort,
+                ...(external_node_net_.isIP(proxyHost) === 0 ? { servername: proxyHost } : {}),
+            })
+            : external_node_net_.connect({ host: proxyHost, port: proxyPort });
+        const target = `${external_node_net_.isIPv6(host) ? `[${host}]` : host}:${port}`;
+        const fail = (error) => {
+            socket.destroy();
+            reject(error);
+        };
+        let received = Buffer.alloc(0);
+        const onData = (chunk) => {
+            received = Buffer.concat([received, chunk]);
+            const end = received.indexOf('\r\n\r\n');
+            if (end === -1) {
+                if (received.length > MAX_PROXY_HEADER_BYTES)
+                    fail(new Error(`proxy ${proxy.host} sent an oversized answer`));
+                return;
+            }
+            socket.off('data', onData);
+            socket.off('error', fail);
+            socket.setTimeout(0);
+            const status = /^HTTP\/1\.[01] (\d{3})/.exec(received.subarray(0, end).toString('latin1'))?.[1];
+            if (status !== '200') {
+                fail(new Error(`proxy ${proxy.host} refused to tunnel to ${target}: HTTP ${status ?? '(no status)'}`));
+                return;
+            }
+            // Bytes after the proxy's answer already belong to the tunnelled connection.
+            if (received.length > end + 4)
+                socket.unshift(received.subarray(end + 4));
+            resolve(socket);
+        };
+        socket.once(secureProxy ? 'secureConnect' : 'connect', () => {
+            const credentials = proxy.username === ''
+                ? ''
+                : `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`;
+            socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${credentials}\r\n`);
+        });
+        socket.on('data', onData);
+        socket.on('error', fail);
+        socket.setTimeout(PROXY_CONNECT_TIMEOUT_MS, () => fail(new Error(`proxy ${proxy.host} did not answer in time`)));
+    });
+}
+function targetOf(options, defaultPort) {
+    const host = stripBrackets(options.hostname ?? options.host ?? 'localhost');
+    return { host, port: Number(options.port) || defaultPort };
+}
+/** Tunnels plain-HTTP requests through the proxy with CONNECT (as curl does for https), or goes direct for NO_PROXY hosts. */
+class TunnellingHttpAgent extends external_node_http_.Agent {
+    proxy;
+    noProxy;
+    constructor(proxy, noProxy, options) {
+        super(options);
+        this.proxy = proxy;
+        this.noProxy = noProxy;
+    }
+    createConnection(options, callback) {
+        const { host, port } = targetOf(options, 80);
+        if (bypassesProxy(host, port, this.noProxy))
+            return external_node_net_.connect({ host, port });
+        openTunnel(this.proxy, host, port).then((socket) => callback?.(null, socket), (error) => callback?.(error, undefined));
+        return undefined;
+    }
+}
+/** Tunnels HTTPS requests through the proxy with CONNECT and starts TLS inside the tunnel; direct for NO_PROXY hosts. */
+class TunnellingHttpsAgent extends external_node_https_namespaceObject.Agent {
+    proxy;
+    noProxy;
+    constructor(proxy, noProxy, options) {
+        super(options);
+        this.proxy = proxy;
+        this.noProxy = noProxy;
+    }
+    createConnection(options, callback) {
+        const { host, port } = targetOf(options, 443);
+        const servername = options.servername ?? (external_node_net_.isIP(host) === 0 ? host : undefined);
+        const tlsOptions = { ...options, host, port };
+        if (servername !== undefined)
+            tlsOptions.servername = servername;
+        if (bypassesProxy(host, port, this.noProxy))
+            return external_node_tls_.connect(tlsOptions);
+        openTunnel(this.proxy, host, port).then((socket) => callback?.(null, external_node_tls_.connect({ ...tlsOptions, socket })), (error) => callback?.(error, undefined));
+        return undefined;
+    }
+}
+function proxyUrl(value) {
+    // `HTTPS_PROXY=proxy:3128` without a scheme is common; curl reads it as http://.
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
+}
+/**
+ * Builds proxy agents from the environment; a target scheme without a proxy variable gets no agent
+ * (direct). Keep-alive agents hold sockets open: whoever asks for them destroys them when done.
+ */
+function proxy_proxyAgentsFromEnv(env, options = {}) {
+    const settings = proxySettingsFromEnv(env);
+    const agentOptions = { keepAlive: options.keepAlive ?? false };
+    const agents = {};
+    if (settings.httpProxy !== undefined) {
+        agents.httpAgent = new TunnellingHttpAgent(proxyUrl(settings.httpProxy), settings.noProxy, agentOptions);
+    }
+    if (settings.httpsProxy !== undefined) {
+        agents.httpsAgent = new TunnellingHttpsAgent(proxyUrl(settings.httpsProxy), settings.noProxy, agentOptions);
+    }
+    return agents;
+}
+//# sourceMappingURL=proxy.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/net/http.js
+
+
+
+/** No HTTP response at all: refused, reset, timed out, DNS. Always worth a retry. */
+class HttpTransportError extends Error {
+    name = 'HttpTransportError';
+    code;
+    constructor(message, code, options) {
+        super(message, options);
+        this.code = code;
+    }
+}
+const DEFAULT_TIMEOUT_MS = 30_000;
+// A JSON API answer is small; a response this large is a misrouted request, not data.
+const MAX_RESPONSE_BYTES = (/* unused pure expression or super */ null && (16 * 1024 * 1024));
+/** An HttpSend over node:http(s) that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY from env. */
+function createHttpSend(env) {
+    const agents = proxyAgentsFromEnv(env);
+    return (request) => new Promise((resolve, reject) => {
+        const secure = request.url.protocol === 'https:';
+        const agent = secure ? agents.httpsAgent : agents.httpAgent;
+        const options = {
+            method: request.method ?? 'GET',
+            headers: {
+                ...(request.body === undefined
+                    ? {}
+                    : { 'content-length': String(Buffer.byteLength(request.body)) }),
+                ...request.headers,
+            },
+            timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        };
+        if (agent !== undefined)
+            options.agent = agent;
+        const req = (secure ? https : http).request(request.url, options, (res) => {
+            const chunks = [];
+            let size = 0;
+            res.on('data', (chunk) => {
+                size += chunk.length;
+                if (size > MAX_RESPONSE_BYTES) {
+                    req.destroy(new HttpTransportError(`response from ${request.url.host} is too large`, 'ETOOLARGE'));
+                    return;
+                }
+                chunks.push(chunk);
+            });
+            res.on('end', () => resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+            }));
+            res.on('error', (error) => reject(transportError(request.url, error)));
+        });
+        req.on('timeout', () => req.destroy(new HttpTransportError(`timed out talking to ${request.url.host}`, 'ETIMEDOUT')));
+        req.on('error', (error) => reject(transportError(request.url, error)));
+        req.end(request.body);
+    });
+}
+function transportError(url, error) {
+    if (error instanceof HttpTransportError)
+        return error;
+    const code = error.code;
+    // The message names the host only: a URL's query could carry a token one day.
+    return new HttpTransportError(`could not reach ${url.host}: ${code ?? error.message}`, code, {
+        cause: error,
+    });
+}
+/** Parses a JSON body, or returns undefined when it is not JSON. */
+function parseJsonBody(response) {
+    try {
+        return JSON.parse(response.body);
+    }
+    catch {
+        return undefined;
+    }
+}
+//# sourceMappingURL=http.js.map
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ../packages/core/dist/retry.js
@@ -48529,6 +48785,8 @@ class SecretValue {
 }
 //# sourceMappingURL=secret.js.map
 ;// CONCATENATED MODULE: ../packages/core/dist/index.js
+
+
 
 
 

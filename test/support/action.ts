@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { afterAll } from 'vitest';
 import { parse } from 'yaml';
 
@@ -22,9 +22,9 @@ export const ACTION_FETCH = {
   post: join(ROOT, 'action-fetch/dist/post/index.js'),
 };
 
-/** The inputs action-fetch/action.yml declares, with their defaults (the runner passes every default as INPUT_*). */
-export function actionInputDefaults(): Record<string, string> {
-  const meta = parse(readFileSync(join(ROOT, 'action-fetch/action.yml'), 'utf8')) as {
+/** The inputs an action's action.yml declares (action-fetch's by default), with their defaults (the runner passes every default as INPUT_*). */
+export function actionInputDefaults(action = 'action-fetch'): Record<string, string> {
+  const meta = parse(readFileSync(join(ROOT, action, 'action.yml'), 'utf8')) as {
     inputs: Record<string, { default?: unknown }>;
   };
   return Object.fromEntries(
@@ -131,6 +131,11 @@ function baseEnv(): Record<string, string> {
   };
 }
 
+/** The action folder a built entry point belongs to (`<root>/action-rotate/dist/index.js` -> `action-rotate`). */
+function actionOf(script: string): string {
+  return relative(ROOT, script).split(sep)[0] ?? 'action-fetch';
+}
+
 /** Runs a built entry point as a step: inputs as INPUT_*, the step's files, and extra env. Never blocks the event loop. */
 export function runStep(
   script: string,
@@ -146,7 +151,7 @@ export function runStep(
     GITHUB_STATE: files.state,
     GITHUB_STEP_SUMMARY: files.summary,
     // As the runner does: every declared input is set, to its default unless the workflow gives it.
-    ...inputEnv({ ...actionInputDefaults(), ...options.inputs }),
+    ...inputEnv({ ...actionInputDefaults(actionOf(script)), ...options.inputs }),
     ...options.env,
   };
   const started = Date.now();

@@ -27,7 +27,11 @@ function missing(what: string, hint: string): KeyfenceError {
 }
 
 /** Builds the real vault and upstream for a runbook; endpoints and credentials come from the environment. */
-export function createRotationTarget(runbook: Runbook, env: Env): RotationTarget {
+export function createRotationTarget(
+  runbook: Runbook,
+  env: Env,
+  onSecret?: (value: SecretValue) => void,
+): RotationTarget {
   const store = runbook.store;
   let vault: RotationVault;
   let readSecret: (id: string) => Promise<SecretValue>;
@@ -42,7 +46,10 @@ export function createRotationTarget(runbook: Runbook, env: Env): RotationTarget
     if (!address) throw missing('The Vault address', 'Set store.address in the runbook, or VAULT_ADDR.');
     const tokenText = env['VAULT_TOKEN'];
     if (!tokenText)
-      throw missing('VAULT_TOKEN', 'Log in first (action-rotate does it with OIDC) and export VAULT_TOKEN.');
+      throw missing(
+        'VAULT_TOKEN',
+        'Log in first and export VAULT_TOKEN (keyfence action-fetch, or vault-action with exportToken).',
+      );
     const token = new SecretValue(tokenText);
     const namespace = store.namespace ?? env['VAULT_NAMESPACE'];
     const base = { address, token, mount: store.mount, env, ...(namespace ? { namespace } : {}) };
@@ -53,6 +60,13 @@ export function createRotationTarget(runbook: Runbook, env: Env): RotationTarget
     });
     readSecret = (id) => new Kv2RotationVault({ ...base, path: id }).readCurrent();
   }
+  // Values read for the upstream (the admin login) are registered for masking like the rotated one.
+  const readSecretRaw = readSecret;
+  readSecret = async (id) => {
+    const value = await readSecretRaw(id);
+    onSecret?.(value);
+    return value;
+  };
   const config = runbook.upstream;
   let upstream: Upstream;
   if (config.type === 'postgres') {

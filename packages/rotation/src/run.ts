@@ -84,7 +84,8 @@ export async function rotateRunbooks(options: RotateRunbooksOptions): Promise<Ro
   const sinks: AuditSink[] = [memory];
   if (options.auditFile !== undefined && mode !== 'plan') sinks.push(new JsonlAuditFile(options.auditFile));
   const audit = teeAudit(...sinks);
-  const connect = options.connect ?? ((runbook: Runbook) => createRotationTarget(runbook, options.env));
+  const connect =
+    options.connect ?? ((runbook: Runbook) => createRotationTarget(runbook, options.env, options.onSecret));
   const results: RunbookResult[] = [];
   for (const runbook of selected) {
     let target: RotationTarget;

@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { error, info, setFailed, setOutput, summary, warning } from '@actions/core';
+import {
+  addMaskCommands,
+  ErrorCode,
+  formatUserError,
+  isKeyfenceError,
+  KeyfenceError,
+  type SecretValue,
+} from '@keyfence/core';
+import { type RotateReport, reportTable, rotateRunbooks } from '@keyfence/rotation';
+import { readInputs } from './inputs.js';
+
+const AUDIT_FILE_NAME = 'keyfence-rotate-audit.jsonl';
+
+const SYMBOL: Record<string, string> = {
+  rotated: '✔',
+  'rolled-back': '↩',
+  'nothing-to-do': '·',
+  planned: '?',
+  failed: '✘',
+};
+
+/** Runs the action: inputs -> rotateRunbooks -> log, annotations, job summary, outputs, exit code. */
+export async function run(): Promise<void> {
+  const env = process.env;
+  // The SDK warns that future versions need a newer Node; the user of an action cannot act on that.
+  env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  try {
+    const inputs = readInputs();
+    const workspace = resolve(env['GITHUB_WORKSPACE'] ?? process.cwd());
+    if (!existsSync(resolve(workspace, inputs.runbooks))) {
+      throw new KeyfenceError(
+        ErrorCode.INPUT_NOT_FOUND,
+        `input "runbooks" names ${inputs.runbooks}, which does not exist in the workspace (${workspace})`,
+        { hint: 'paths are relative to the workspace; check out the repository first (actions/checkout)' },
+      );
+    }
+    const auditFile = resolve(
+      workspace,
+      inputs.auditFile ?? join(env['RUNNER_TEMP'] || tmpdir(), AUDIT_FILE_NAME),
+    );
+    const report = await rotateRunbooks({
+      // Named as the workflow writes it, so that errors say `rotation.yaml:4:7`, not a runner path.
+      runbooksFile: inputs.runbooks,
+      readText: (file) => readFileSync(resolve(workspace, file), 'utf8'),
+      only: inputs.only,
+      mode: inputs.mode,
+      env,
+      auditFile,
+      onSecret: createMasker(),
+    });
+    writeLog(report);
+    setOutput('rotated', String(report.counts.rotated));
+    setOutput('failed', String(report.counts.failed));
+    setOutput('skipped', String(report.counts.skipped));
+    setOutput('audit-file', report.auditFile ?? '');
+    if (env['GITHUB_STEP_SUMMARY']) await summary.addRaw(reportTable(report)).write();
+    // Every runbook has run by now (a failure does not stop the others); the job still fails.
+    if (report.counts.failed > 0) process.exitCode = 1;
+  } catch (thrown) {
+    fail(thrown);
+  }
+}
+
+/** Registers every value and its derived forms with the runner's masker, each form once, before anything prints. */
+function createMasker(): (value: SecretValue) => void {
+  const sent = new Set<string>();
+  return (value) => {
+    for (const command of addMaskCommands(value.reveal())) {
+      if (sent.has(command)) continue;
+      sent.add(command);
+      process.stdout.write(`${command}\n`);
+    }
+  };
+}
+
+/** The log: one line per runbook with its notes, indented so no note can pass for a workflow command; annotations for warnings and failures. */
+function writeLog(report: RotateReport): void {
+  for (const fileWarning of report.fileWarnings) warning(fileWarning);
+  for (const result of report.results) {
+    const current = result.versions.current === undefined ? '' : `, current ${result.versions.current}`;
+    info(
+      `${SYMBOL[result.outcome] ?? '-'} ${result.runbook}: ${result.outcome}${current} (${(result.durationMs / 1000).toFixed(1)}s)`,
+    );
+    for (const note of result.notes) info(`    ${note}`);
+    for (const text of result.warnings) warning(text, { title: `keyfence rotate: ${result.runbook}` });
+    if (result.error !== undefined) {
+      const hint = result.error.hint === undefined ? '' : `\nHint: ${result.error.hint}`;
+      error(`${result.runbook} failed: ${result.error.message} [${result.error.code}]${hint}`, {
+        title: `keyfence rotate: ${result.runbook} failed`,
+      });
+    }
+  }
+  const { rotated, skipped, failed } = report.counts;
+  const idle = report.mode === 'plan' ? 'planned' : 'with nothing to do';
+  info(`keyfence ${report.mode}: ${rotated} rotated, ${skipped} ${idle}, ${failed} failed`);
+  if (report.auditFile !== undefined) info(`audit log: ${report.auditFile}`);
+}
+
+/** The one top-level catch: user errors (a bad input, a bad runbook file) as `::error::` with their hint and no stack; bugs with it. */
+function fail(thrown: unknown): void {
+  const f = formatUserError(thrown);
+  if (isKeyfenceError(thrown)) {
+    setFailed(f.hint ? `${f.message}\nHint: ${f.hint}` : f.message);
+    return;
+  }
+  setFailed(`keyfence: internal error: ${f.message} (please report this as a bug, with the log)`);
+  if (f.stack) info(f.stack);
+}
