@@ -63,10 +63,14 @@ function isBinaryHead(file) {
   }
 }
 
-/** Walks the source tree: regular files only, symlinks skipped, large binaries skipped. */
+/**
+ * Walks the source tree: regular files only, symlinks skipped, large binaries skipped (and
+ * listed apart in largeBinaries, for the image case).
+ */
 export function listSourceFiles(sourceDir) {
   const files = [];
   const skipped = { symlinks: 0, largeBinaries: 0, largeBinaryBytes: 0, toolConfigs: 0 };
+  const largeBinaries = [];
   const walk = (dir) => {
     const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const e of entries) {
@@ -89,13 +93,14 @@ export function listSourceFiles(sourceDir) {
       if (size > MAX_BINARY_BYTES && isBinaryHead(abs)) {
         skipped.largeBinaries++;
         skipped.largeBinaryBytes += size;
+        largeBinaries.push({ abs, rel: relative(sourceDir, abs), size, mtimeMs });
         continue;
       }
       files.push({ abs, rel: relative(sourceDir, abs), size, mtimeMs });
     }
   };
   walk(sourceDir);
-  return { files, skipped };
+  return { files, skipped, largeBinaries };
 }
 
 function statSafe(p) {
@@ -230,7 +235,7 @@ logging.level.root=INFO
 
 // Each planted file gets its own freshly generated value, so tools that deduplicate
 // identical secrets across files still have to report every planted file.
-function plantedFilesFor(format, index, rng) {
+export function plantedFilesFor(format, index, rng) {
   const first = format.gen(rng);
   if (first === null || first === undefined) return [];
   const second = format.gen(rng);
@@ -430,8 +435,9 @@ export function ensureCorpus({ cacheDir, sourceDir, seed = null, log = () => {} 
   return { dir, manifest };
 }
 
-/** Reads every file once so that the first timed tool does not pay for a cold page cache. */
+/** Reads every file once (or the one file) so that the first timed tool does not pay for a cold page cache. */
 export function warmCorpus(dir) {
+  if (statSync(dir).isFile()) return readFileSync(dir).length;
   let bytes = 0;
   const walk = (d) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {

@@ -13,8 +13,12 @@
 // prepare() returns { target, root, bytes, files, planted, plantedPrefix, warmTarget, describe }
 // and optionally commits (adds a commits/s column), score(findings) (replaces the per-file
 // scoring) and groups (a breakdown of planted secrets found).
-// Cases: "files" (a plain folder) and "history" (every commit of a generated git repository,
-// history.mjs). Each gets its own `<!-- bench:<name>:start -->` section in docs/benchmarks.md;
+// A case may instead be { name, title, run(ctx) } and measure something else than scanners: it
+// returns { body, summary } (its doc section and its JSON record).
+// Cases: "files" (a plain folder), "history" (every commit of a generated git repository,
+// history.mjs), "image" (a generated container image archive, image.mjs) and "fetch" (action-fetch
+// against one GetSecretValue per secret, through a counting proxy in front of moto, fetch.mjs).
+// Each gets its own `<!-- bench:<name>:start -->` section in docs/benchmarks.md;
 // `--write-docs` replaces only the sections of the cases that ran.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +27,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCorpus, PLANTED_DIR, sumBytes, warmCorpus } from './corpus.mjs';
 import { hasTimeBin } from './exec.mjs';
+import { FETCH_LATENCY_MS, FETCH_SECRETS, runFetchCase } from './fetch.mjs';
 import { ensureHistoryRepo, HISTORY_COMMITS, HISTORY_GROUPS, scoreHistory } from './history.mjs';
+import { CONFIG_ENV, CONFIG_HISTORY, ensureImage, IMAGE_GROUPS, scoreImage } from './image.mjs';
 import { createTools, defaultCacheDir, TOOL_ORDER } from './peers.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,12 +39,14 @@ const DOC_PATH = join(REPO_ROOT, 'docs', 'benchmarks.md');
 const USAGE = `usage: npm run bench -- [options]
 
   --tools a,b,c     tools to run (default: ${TOOL_ORDER.join(',')})
-  --cases a,b       benchmark cases: files, history (default: files)
+  --cases a,b       benchmark cases: files, history, image, fetch (default: files)
   --runs N          timed runs per tool; the median is reported (default 1)
   --timeout SEC     per-run time limit (default 1800)
   --seed STRING     generate the planted secrets deterministically from STRING
   --source DIR      code to copy into the corpus (default: <repo>/node_modules)
   --commits N       commits in the history case's generated repository (default ${HISTORY_COMMITS})
+  --latency MS      fetch case: delay the proxy adds to each request (default ${FETCH_LATENCY_MS})
+  --secrets N       fetch case: secrets seeded and fetched (default ${FETCH_SECRETS})
   --no-install      do not install missing peers, only use what is cached
   --write-docs      write the results into docs/benchmarks.md
   -h, --help        this text
@@ -54,6 +62,8 @@ export function parseArgs(argv) {
     seed: null,
     source: join(REPO_ROOT, 'node_modules'),
     commits: HISTORY_COMMITS,
+    latencyMs: FETCH_LATENCY_MS,
+    secrets: FETCH_SECRETS,
     install: true,
     writeDocs: false,
     help: false,
@@ -87,6 +97,12 @@ export function parseArgs(argv) {
         break;
       case '--commits':
         opts.commits = Math.max(100, Number.parseInt(value(), 10) || HISTORY_COMMITS);
+        break;
+      case '--latency':
+        opts.latencyMs = Math.max(0, Number(value()) || 0);
+        break;
+      case '--secrets':
+        opts.secrets = Math.max(1, Number.parseInt(value(), 10) || FETCH_SECRETS);
         break;
       case '--no-install':
         opts.install = false;
@@ -214,6 +230,166 @@ export const CASES = {
       secretlint: 'no git-history mode (it scans files only)',
     },
   },
+  image: {
+    name: 'image',
+    title: 'Container image archive scan (every layer and the config, no network verification)',
+    /** Builds (or reuses) the generated image; scoring is by planted path inside the image. */
+    async prepare(ctx) {
+      const {
+        tar,
+        warmTar,
+        manifest: m,
+      } = await ensureImage({
+        cacheDir: ctx.cacheDir,
+        sourceDir: ctx.opts.source,
+        seed: ctx.opts.seed,
+        log: ctx.log,
+      });
+      const configHex = m.configDigest.slice('sha256:'.length);
+      const inLayers = m.planted.filter((p) => p.where === 'file');
+      const layersOf = new Set(inLayers.map((p) => p.layer));
+      const mb = (n) => (n / 1e6).toFixed(1);
+      const [base, depsLayer, tools] = m.layers;
+      const biggest = [...m.toolBinaries]
+        .sort((a, b) => b.bytes - a.bytes)
+        .slice(0, 3)
+        .map((b) => `\`${b.rel.split('/').pop()}\``);
+      const binaryBytes = m.runtimeBinary.bytes + m.toolBinaries.reduce((a, b) => a + b.bytes, 0);
+      return {
+        target: tar,
+        root: tar,
+        bytes: m.layerBytes,
+        files: m.files,
+        planted: m.planted,
+        score: (findings) => scoreImage(findings, m.planted),
+        groups: IMAGE_GROUPS,
+        groupsTitle: 'by where they are in the image',
+        configHex,
+        warmTarget: warmTar,
+        ratios: ['trufflehog', 'kingfisher'],
+        notes: [
+          `- ${mb(binaryBytes)} MB of the layers are executables and native modules (layers 1 and 3): keyfence skips binary files by default, as in the folder case (\`--scan-binaries\` reads them too); Kingfisher scans them`,
+          "- trufflehog reads the config's history but not its Env; Kingfisher reads the config blob as a plain file (one JSON line), so its findings there are attributed by rule: an AWS rule to the Env pair, a GitHub rule to the history token",
+          '- Kingfisher first unpacks the archive and every layer into a temporary folder (several hundred MB written for this image) and then scans the files; on this machine most of its time is system time spent on that',
+        ],
+        inputLabel: 'Image',
+        targetLabel: '<image.tar>',
+        describe: `\`${m.tag}\` written without Docker as \`docker save\` (Docker 25 and later) writes it: one tar that is both an OCI image layout and a classic \`manifest.json\`, ${
+          m.layers.length
+        } gzip'd layers holding ${m.files} files, ${mb(m.layerBytes)} MB of layer tars (the MB of MB/s: uncompressed layers), ${mb(
+          m.archiveBytes,
+        )} MB archive. Layer 1 is a small base with the \`node\` binary that ran the harness (${mb(base.tarBytes)} MB), layer 2 the project's node_modules (${mb(
+          depsLayer.tarBytes,
+        )} MB, ${depsLayer.files} files, binaries over 1 MB left out, \`node_modules\` renamed \`deps\`), layer 3 holds ${
+          m.toolBinaries.length
+        } of the binaries left out of layer 2 (${mb(tools.tarBytes)} MB; the largest ${biggest.join(', ')}), then three small application layers. ${
+          m.planted.length
+        } planted secrets over ${m.formats} formats${
+          m.missingFormats.length
+            ? ` (not generated here: ${m.missingFormats.map((x) => x.format).join(', ')})`
+            : ''
+        }: ${inLayers.length} in files spread over layers ${[...layersOf].sort().join(', ')}, one in \`app/.env.production\` that layer 6 deletes again with a \`.wh.\` whiteout (still in layer 5), an AWS key pair in the config's \`Env\`, and a GitHub token in the \`created_by\` of a build step in the config's history`,
+      };
+    },
+    tools: {
+      keyfence: {
+        spec: (tool, tar, out) => ({
+          cmd: process.execPath,
+          args: [tool.bin(), 'scan', '--image-archive', tar, '--format', 'json', '--output', out],
+        }),
+        // Paths are inside the image; the config's Env and history are image-config/Env and /history.
+        parse: (out) =>
+          (JSON.parse(readFileSync(out, 'utf8')).findings ?? []).map((f) => ({
+            file: f.location?.path ?? '',
+            line: f.location?.line ?? 0,
+            layer: f.location?.layerIndex,
+          })),
+      },
+      trufflehog: {
+        spec: (tool, tar) => ({
+          cmd: tool.bin(),
+          args: [
+            'docker',
+            '--image',
+            `file://${tar}`,
+            '--json',
+            '--no-verification',
+            '--no-update',
+            '--log-level=-1',
+          ],
+          stdoutToOut: true,
+        }),
+        // Layer files are /absolute; a history entry is image-metadata:history:<n>:created-by. It does
+        // not read the config's Env.
+        parse: (out) =>
+          readFileSync(out, 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l).SourceMetadata?.Data?.Docker)
+            .filter(Boolean)
+            .map((d) => ({
+              file: String(d.file ?? '').startsWith('image-metadata:history:')
+                ? CONFIG_HISTORY
+                : String(d.file ?? '').replace(/^\/+/, ''),
+              line: 0,
+            })),
+      },
+      kingfisher: {
+        spec: (tool, tar, out) => ({
+          cmd: tool.bin(),
+          args: [
+            'scan',
+            'docker',
+            '--archive',
+            tar,
+            '--no-validate',
+            '--no-update-check',
+            '--no-dedup',
+            '--format',
+            'json',
+            '--output',
+            out,
+            '--quiet',
+            '--rule-cache-dir',
+            join(defaultCacheDir(), 'tools', 'kingfisher-rule-cache'),
+          ],
+        }),
+        // Paths are `<archive> | <path in the layer>`. It reads the config blob as a file (one JSON
+        // line), so a finding there is attributed by its rule: an AWS rule to the planted Env pair,
+        // a GitHub rule to the token in the history.
+        parse: (out, _root, prepared) => {
+          const doc = JSON.parse(readFileSync(out, 'utf8') || '{}');
+          const list = Array.isArray(doc) ? doc : (doc.findings ?? []);
+          return list.map((f) => {
+            const x = f.finding ?? f;
+            const rule = String(f.rule?.id ?? '');
+            const path = String(x.path ?? '');
+            const inner = path.includes(' | ') ? path.slice(path.indexOf(' | ') + 3) : path;
+            if (inner === `blobs/sha256/${prepared.configHex}`) {
+              const file = /aws/i.test(rule)
+                ? CONFIG_ENV
+                : /github/i.test(rule)
+                  ? CONFIG_HISTORY
+                  : 'image-config';
+              return { file, line: x.line ?? 0 };
+            }
+            return { file: inner.replace(/^\/+/, ''), line: x.line ?? 0 };
+          });
+        },
+      },
+    },
+    skip: {
+      gitleaks:
+        "no image mode; `dir --max-archive-depth` opens the tar but not the gzip'd layer blobs in it (no file extension), so it sees only the config",
+      'detect-secrets': 'no image or archive mode (it scans files)',
+      secretlint: 'no image or archive mode (it scans files)',
+    },
+  },
+  fetch: {
+    name: 'fetch',
+    title: 'Fetching secrets from AWS Secrets Manager (moto behind a proxy with a fixed latency)',
+    run: (ctx) => runFetchCase(ctx),
+  },
 };
 
 // ---------------------------------------------------------------------------
@@ -284,7 +460,7 @@ async function measureTool(tool, kase, prepared, ctx) {
     }
     let findings;
     try {
-      findings = parse(out, prepared.root);
+      findings = parse(out, prepared.root, prepared);
     } catch (err) {
       return { ok: false, reason: `could not parse its report ${out}: ${err.message}` };
     }
@@ -414,8 +590,20 @@ export function renderCase(kase, prepared, results, versions, ctx) {
     );
   }
   lines.push('');
-  lines.push(`- keyfence / gitleaks throughput: ${ratio(results, 'keyfence', 'gitleaks')}`);
-  lines.push(`- keyfence / kingfisher throughput: ${ratio(results, 'keyfence', 'kingfisher')}`);
+  for (const peer of prepared.ratios ?? ['gitleaks', 'kingfisher'])
+    lines.push(`- keyfence / ${peer} throughput: ${ratio(results, 'keyfence', peer)}`);
+  const spread = ctx.opts.tools
+    .filter((t) => results[t]?.ok && results[t].wallRuns?.length > 1)
+    .map((t) => ({ t, lo: Math.min(...results[t].wallRuns), hi: Math.max(...results[t].wallRuns) }))
+    .filter((x) => x.hi > x.lo * 1.2);
+  if (spread.length) {
+    lines.push(
+      `- wall times varied between runs (the machine is shared with other jobs, so figures are noisy; the median is shown): ${spread
+        .map((x) => `${x.t} ${fmt(x.lo, 2)}–${fmt(x.hi, 2)} s`)
+        .join(', ')}`,
+    );
+  }
+  lines.push(...(prepared.notes ?? []));
   lines.push(...notes);
   lines.push('');
 
@@ -423,7 +611,10 @@ export function renderCase(kase, prepared, results, versions, ctx) {
   if (ran.length) {
     const formats = [...new Set(prepared.planted.map((p) => p.format))];
     if (prepared.groups) {
-      lines.push(`<details><summary>Planted ${unit} found, by where they are in history</summary>`, '');
+      lines.push(
+        `<details><summary>Planted ${unit} found, ${prepared.groupsTitle ?? 'by where they are in history'}</summary>`,
+        '',
+      );
       lines.push(`| planted | ${ran.join(' | ')} |`);
       lines.push(`| --- | ${ran.map(() => '---:').join(' | ')} |`);
       for (const [key, label] of Object.entries(prepared.groups)) {
@@ -573,11 +764,13 @@ export async function main(argv = process.argv.slice(2)) {
   const ctx = { opts, cacheDir, log, machine: machineInfo(), date: new Date().toISOString().slice(0, 10) };
   if (!hasTimeBin()) log('note: /usr/bin/time not found; timing with process.hrtime and /proc sampling');
 
-  const tools = createTools({ repoRoot: REPO_ROOT, cacheDir, log });
-  const selected = opts.tools.map((n) => tools[n]);
+  // Cases with their own run() (fetch) do not use the scanners: no installs for them alone.
+  const scannerCases = opts.cases.filter((c) => !CASES[c].run);
+  const tools = scannerCases.length ? createTools({ repoRoot: REPO_ROOT, cacheDir, log }) : {};
+  const selected = scannerCases.length ? opts.tools.map((n) => tools[n]) : [];
 
   // Installs run in the background (Go builds one at a time) while the corpus is built.
-  log(`installing/checking: ${opts.tools.join(', ')}`);
+  if (selected.length) log(`installing/checking: ${opts.tools.join(', ')}`);
   const installs = new Map(
     selected.map((t) => {
       const p = Promise.resolve()
@@ -593,7 +786,7 @@ export async function main(argv = process.argv.slice(2)) {
   );
 
   const prepared = {};
-  for (const name of opts.cases) prepared[name] = await CASES[name].prepare(ctx);
+  for (const name of scannerCases) prepared[name] = await CASES[name].prepare(ctx);
 
   const installResults = {};
   for (const [name, p] of installs) installResults[name] = await p;
@@ -604,6 +797,14 @@ export async function main(argv = process.argv.slice(2)) {
   const sections = [];
   for (const caseName of opts.cases) {
     const kase = CASES[caseName];
+    if (kase.run) {
+      log(`case ${caseName}: ${kase.title}`);
+      const { body, summary } = await kase.run(ctx);
+      allResults[caseName] = summary;
+      sections.push({ name: caseName, body });
+      console.log(body);
+      continue;
+    }
     const prep = prepared[caseName];
     log(`case ${caseName}: ${prep.describe}`);
     log('warming the page cache (untimed read of every file)');
@@ -642,15 +843,17 @@ export async function main(argv = process.argv.slice(2)) {
     cases: Object.fromEntries(
       opts.cases.map((c) => [
         c,
-        {
-          corpus: {
-            dir: prepared[c].target,
-            bytes: prepared[c].bytes,
-            files: prepared[c].files,
-            commits: prepared[c].commits,
-          },
-          results: allResults[c],
-        },
+        CASES[c].run
+          ? allResults[c]
+          : {
+              corpus: {
+                dir: prepared[c].target,
+                bytes: prepared[c].bytes,
+                files: prepared[c].files,
+                commits: prepared[c].commits,
+              },
+              results: allResults[c],
+            },
       ]),
     ),
   };
