@@ -22,7 +22,7 @@ import { AwsRotationVault } from '@keyfence/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, FakeProcess } from '../../packages/rotation/test/fakes.js';
 import { type MotoServer, startMoto } from '../services/moto.js';
-import { startOrSkip } from '../services/require.js';
+import { startBothOrSkip } from '../services/require.js';
 import {
   canLogIn,
   DatabaseFixture,
@@ -41,17 +41,12 @@ const fixtures: DatabaseFixture[] = [];
 const work = mkdtempSync(join(tmpdir(), 'keyfence-rotate-aws-'));
 
 beforeAll(async () => {
-  const [pgStarted, motoStarted] = await Promise.all([
-    startOrSkip('PostgreSQL', startPostgres),
-    startOrSkip('moto', startMoto),
-  ]);
-  if (!pgStarted.ok || !motoStarted.ok) {
-    skipReason = pgStarted.ok ? (motoStarted.ok ? '' : motoStarted.reason) : pgStarted.reason;
-    if (motoStarted.ok) await motoStarted.service.stop();
+  const started = await startBothOrSkip(['PostgreSQL', startPostgres], ['moto', startMoto]);
+  if (!started.ok) {
+    skipReason = started.reason;
     return;
   }
-  server = pgStarted.service;
-  moto = motoStarted.service;
+  [server, moto] = started.service;
   sm = motoSecretsClient(moto.endpoint);
 });
 

@@ -10,7 +10,7 @@ import { AwsRotationVault } from '@keyfence/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../packages/rotation/test/fakes.js';
 import { type MotoServer, startMoto } from '../services/moto.js';
-import { startOrSkip } from '../services/require.js';
+import { startBothOrSkip } from '../services/require.js';
 import {
   canLogIn,
   DatabaseFixture,
@@ -28,17 +28,12 @@ let skipReason = '';
 const fixtures: DatabaseFixture[] = [];
 
 beforeAll(async () => {
-  const [pgStarted, motoStarted] = await Promise.all([
-    startOrSkip('PostgreSQL', startPostgres),
-    startOrSkip('moto', startMoto),
-  ]);
-  if (!pgStarted.ok || !motoStarted.ok) {
-    skipReason = pgStarted.ok ? (motoStarted.ok ? '' : motoStarted.reason) : pgStarted.reason;
-    if (motoStarted.ok) await motoStarted.service.stop();
+  const started = await startBothOrSkip(['PostgreSQL', startPostgres], ['moto', startMoto]);
+  if (!started.ok) {
+    skipReason = started.reason;
     return;
   }
-  server = pgStarted.service;
-  moto = motoStarted.service;
+  [server, moto] = started.service;
   sm = motoSecretsClient(moto.endpoint);
 });
 

@@ -10,7 +10,7 @@ import { Kv2RotationVault } from '@keyfence/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, FakeProcess } from '../../packages/rotation/test/fakes.js';
 import { type OpenBaoServer, startOpenBao } from '../services/openbao.js';
-import { startOrSkip } from '../services/require.js';
+import { startBothOrSkip } from '../services/require.js';
 import {
   canLogIn,
   DatabaseFixture,
@@ -27,17 +27,12 @@ let skipReason = '';
 const fixtures: DatabaseFixture[] = [];
 
 beforeAll(async () => {
-  const [pgStarted, baoStarted] = await Promise.all([
-    startOrSkip('PostgreSQL', startPostgres),
-    startOrSkip('OpenBao', startOpenBao),
-  ]);
-  if (!pgStarted.ok || !baoStarted.ok) {
-    skipReason = pgStarted.ok ? (baoStarted.ok ? '' : baoStarted.reason) : pgStarted.reason;
-    if (baoStarted.ok) await baoStarted.service.stop();
+  const started = await startBothOrSkip(['PostgreSQL', startPostgres], ['OpenBao', startOpenBao]);
+  if (!started.ok) {
+    skipReason = started.reason;
     return;
   }
-  server = pgStarted.service;
-  bao = baoStarted.service;
+  [server, bao] = started.service;
 });
 
 afterAll(async () => {

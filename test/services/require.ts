@@ -18,3 +18,17 @@ export async function startOrSkip<T>(name: string, start: () => Promise<T>): Pro
     return { ok: false, reason };
   }
 }
+
+/**
+ * Starts two services a test file needs together (e.g. PostgreSQL and moto), as startOrSkip does;
+ * when one cannot start, the other is stopped again and the reason names the one that failed.
+ */
+export async function startBothOrSkip<A, B>(
+  first: [name: string, start: () => Promise<A>],
+  second: [name: string, start: () => Promise<B>],
+): Promise<Started<[A, B]>> {
+  const [a, b] = await Promise.all([startOrSkip(...first), startOrSkip(...second)]);
+  if (a.ok && b.ok) return { ok: true, service: [a.service, b.service] };
+  for (const s of [a, b]) if (s.ok) await (s.service as { stop?: () => Promise<void> }).stop?.();
+  return { ok: false, reason: a.ok ? (b as { reason: string }).reason : a.reason };
+}
