@@ -27424,23 +27424,6 @@ function parseRoleArn(value, inputName = 'role-to-assume') {
     return { arn: value.trim(), partition: match[1], accountId: match[2], roleName: match[3] };
 }
 //# sourceMappingURL=role-arn.js.map
-;// CONCATENATED MODULE: ../packages/identity/dist/aws/session-name.js
-/** configure-aws-credentials' default, kept so trust policies that match on the session name keep working. */
-const DEFAULT_ROLE_SESSION_NAME = 'GitHubActions';
-const MIN_LENGTH = 2;
-const MAX_LENGTH = 64;
-/**
- * Turns any string into a valid STS role session name: 2 to 64 characters from `[A-Za-z0-9_=,.@+-]`.
- * Runs of other characters become one `_`; a result shorter than 2 falls back to the default.
- */
-function sanitizeRoleSessionName(name) {
-    const cleaned = name
-        .trim()
-        .replace(/[^\w+=,.@-]+/g, '_')
-        .slice(0, MAX_LENGTH);
-    return cleaned.length >= MIN_LENGTH ? cleaned : DEFAULT_ROLE_SESSION_NAME;
-}
-//# sourceMappingURL=session-name.js.map
 // EXTERNAL MODULE: ../node_modules/@aws-sdk/client-sts/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(3933);
 // EXTERNAL MODULE: ../node_modules/@smithy/node-http-handler/dist-cjs/index.js
@@ -27776,6 +27759,23 @@ async function requestGitHubIdToken(options) {
     return { token, claims: readTokenClaims(token) };
 }
 //# sourceMappingURL=id-token.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/aws/session-name.js
+/** configure-aws-credentials' default, kept so trust policies that match on the session name keep working. */
+const DEFAULT_ROLE_SESSION_NAME = 'GitHubActions';
+const MIN_LENGTH = 2;
+const MAX_LENGTH = 64;
+/**
+ * Turns any string into a valid STS role session name: 2 to 64 characters from `[A-Za-z0-9_=,.@+-]`.
+ * Runs of other characters become one `_`; a result shorter than 2 falls back to the default.
+ */
+function sanitizeRoleSessionName(name) {
+    const cleaned = name
+        .trim()
+        .replace(/[^\w+=,.@-]+/g, '_')
+        .slice(0, MAX_LENGTH);
+    return cleaned.length >= MIN_LENGTH ? cleaned : DEFAULT_ROLE_SESSION_NAME;
+}
+//# sourceMappingURL=session-name.js.map
 ;// CONCATENATED MODULE: ../packages/identity/dist/vault/jwt-login.js
 
 
@@ -27889,7 +27889,160 @@ async function vaultJwtLogin(params, options) {
     };
 }
 //# sourceMappingURL=jwt-login.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/job.js
+
+
+
+
+
+
+const TRUE = ['true', 'True', 'TRUE'];
+const FALSE = ['false', 'False', 'FALSE'];
+/** Parses the shared identity inputs (`input` returns '' for an input not given); never throws. */
+function readIdentityInputs(input, env) {
+    const problems = [];
+    const integer = (name, fallback, min, max) => {
+        const value = input(name);
+        if (value === '')
+            return fallback;
+        const parsed = Number(value);
+        if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+            problems.push(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
+            return fallback;
+        }
+        return parsed;
+    };
+    const chaining = input('role-chaining');
+    if (chaining !== '' && !TRUE.includes(chaining) && !FALSE.includes(chaining)) {
+        problems.push(`role-chaining: "${chaining}" is not a boolean (true | True | TRUE | false | False | FALSE)`);
+    }
+    const inlineSessionPolicy = input('inline-session-policy');
+    if (inlineSessionPolicy !== '') {
+        try {
+            JSON.parse(inlineSessionPolicy);
+        }
+        catch {
+            problems.push('inline-session-policy: not valid JSON');
+        }
+    }
+    const aws = {
+        roleSessionName: sanitizeRoleSessionName(input('role-session-name') || DEFAULT_ROLE_SESSION_NAME),
+        roleDurationSeconds: integer('role-duration-seconds', 3600, 900, 43200),
+        audience: input('audience') || 'sts.amazonaws.com',
+        roleChaining: TRUE.includes(chaining),
+        managedSessionPolicies: input('managed-session-policies')
+            .split(/\r?\n/)
+            .map((line) => line.trim())
+            .filter((line) => line !== ''),
+        retryMaxAttempts: integer('retry-max-attempts', 8, 1, 20),
+    };
+    const roleToAssume = input('role-to-assume');
+    const region = input('aws-region') || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || '';
+    if (roleToAssume !== '')
+        aws.roleToAssume = roleToAssume;
+    if (region !== '')
+        aws.region = region;
+    if (inlineSessionPolicy !== '')
+        aws.inlineSessionPolicy = inlineSessionPolicy;
+    if (aws.roleChaining && aws.roleToAssume === undefined)
+        problems.push('role-chaining: needs role-to-assume');
+    if (aws.roleToAssume !== undefined && aws.region === undefined) {
+        problems.push('aws-region: needed to call STS (or set AWS_REGION)');
+    }
+    const url = input('url');
+    if (url === '')
+        return { aws, problems };
+    const method = input('method') || 'jwt';
+    if (method.toLowerCase() !== 'jwt') {
+        problems.push(`method: "${method}" is not supported; keyfence logs in to Vault with the GitHub OIDC token (method: jwt)`);
+    }
+    const vault = {
+        url,
+        mount: input('path') || 'jwt',
+        // vault-action's default audience, kept so existing bound_audiences still match.
+        audience: input('jwtGithubAudience') || 'sigstore',
+    };
+    const role = input('role');
+    const namespace = input('namespace');
+    if (role !== '')
+        vault.role = role;
+    if (namespace !== '')
+        vault.namespace = namespace;
+    return { aws, vault, problems };
+}
+/** Fails at once, naming `permissions: id-token: write`, when a step that needs the OIDC token cannot get one. */
+function assertIdTokenForInputs(inputs, env) {
+    if ((inputs.aws.roleToAssume !== undefined && !inputs.aws.roleChaining) || inputs.vault !== undefined) {
+        assertIdTokenAvailable(env);
+    }
+}
+/**
+ * Assumes `role-to-assume`: with the job's OIDC token (AssumeRoleWithWebIdentity), or with the
+ * credentials in the environment when chaining (AssumeRole). Only the inline session policy the
+ * caller passes (or the user gave) narrows the session. Every credential is masked before return.
+ */
+async function assumeJobRole(aws, options) {
+    const { env, onSecret } = options;
+    const info = options.onInfo ?? (() => { });
+    const role = parseRoleArn(aws.roleToAssume);
+    const params = {
+        roleArn: role.arn,
+        sessionName: aws.roleSessionName,
+        durationSeconds: aws.roleDurationSeconds,
+        ...(aws.inlineSessionPolicy === undefined ? {} : { inlineSessionPolicy: aws.inlineSessionPolicy }),
+        managedSessionPolicyArns: aws.managedSessionPolicies,
+    };
+    const retry = { ...DEFAULT_STS_RETRY, retries: aws.retryMaxAttempts - 1 };
+    const client = createStsClient({ region: aws.region, env });
+    try {
+        let credentials;
+        let claims;
+        if (aws.roleChaining) {
+            credentials = await assumeRoleWithCurrentCredentials(params, { client, onSecret, retry });
+        }
+        else {
+            const token = await requestGitHubIdToken({ audience: aws.audience, env, onSecret });
+            claims = describeClaims(token.claims);
+            info(`GitHub OIDC token for AWS: ${claims}`);
+            credentials = await assumeRoleWithWebIdentity({ ...params, webIdentityToken: token.token }, { client, onSecret, retry, claims: token.claims, audience: aws.audience });
+        }
+        info(`Assumed ${credentials.assumedRoleArn ?? role.arn}`);
+        return { credentials, roleArn: role.arn, ...(claims === undefined ? {} : { claims }) };
+    }
+    finally {
+        client.destroy();
+    }
+}
+/** The variables the AWS SDK reads, for the assumed role's session. */
+function awsCredentialsEnv(credentials, region) {
+    return [
+        ['AWS_ACCESS_KEY_ID', credentials.accessKeyId],
+        ['AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey],
+        ['AWS_SESSION_TOKEN', credentials.sessionToken],
+        ['AWS_REGION', region],
+        ['AWS_DEFAULT_REGION', region],
+    ];
+}
+/** Logs in to Vault / OpenBao with the job's OIDC token (JWT auth); the token is masked before return. */
+async function loginToVaultAsJob(vault, options) {
+    const { env, onSecret } = options;
+    const info = options.onInfo ?? (() => { });
+    const { token: jwt, claims } = await requestGitHubIdToken({ audience: vault.audience, env, onSecret });
+    info(`GitHub OIDC token for Vault: ${describeClaims(claims)}`);
+    const login = await vaultJwtLogin({
+        url: vault.url,
+        mount: vault.mount,
+        jwt,
+        claims,
+        ...(vault.role === undefined ? {} : { role: vault.role }),
+        ...(vault.namespace === undefined ? {} : { namespace: vault.namespace }),
+    }, { env, onSecret });
+    info(`Logged in to ${vault.url} at auth/${vault.mount} (policies: ${login.policies.join(', ') || 'none'})`);
+    return { ...login, claims: describeClaims(claims) };
+}
+//# sourceMappingURL=job.js.map
 ;// CONCATENATED MODULE: ../packages/identity/dist/index.js
+
 
 
 
@@ -29562,8 +29715,8 @@ function deliver(secrets, destinations, runner, env) {
 ;// CONCATENATED MODULE: ./lib/inputs.js
 
 
-const TRUE = ['true', 'True', 'TRUE'];
-const FALSE = ['false', 'False', 'FALSE'];
+const inputs_TRUE = ['true', 'True', 'TRUE'];
+const inputs_FALSE = ['false', 'False', 'FALSE'];
 const DESTINATIONS = ['env', 'outputs', 'file'];
 const TRANSFORMATIONS = ['uppercase', 'lowercase', 'none'];
 function lines(text) {
@@ -29579,91 +29732,38 @@ function readSettings(input, env) {
         const value = input(name);
         if (value === '')
             return fallback;
-        if (TRUE.includes(value))
+        if (inputs_TRUE.includes(value))
             return true;
-        if (FALSE.includes(value))
+        if (inputs_FALSE.includes(value))
             return false;
         problems.push(`${name}: "${value}" is not a boolean (true | True | TRUE | false | False | FALSE)`);
         return fallback;
     };
-    const integer = (name, fallback, min, max) => {
-        const value = input(name);
-        if (value === '')
-            return fallback;
-        const parsed = Number(value);
-        if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-            problems.push(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
-            return fallback;
-        }
-        return parsed;
-    };
-    const roleToAssume = input('role-to-assume');
-    const region = input('aws-region') || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || '';
-    const rawSessionName = input('role-session-name') || DEFAULT_ROLE_SESSION_NAME;
+    // The identity inputs are shared with action-rotate: parsed, and checked, in @keyfence/identity.
+    const identity = readIdentityInputs(input, env);
+    problems.push(...identity.problems);
     const transformation = input('name-transformation') || 'uppercase';
     if (!TRANSFORMATIONS.includes(transformation)) {
         problems.push(`name-transformation: "${transformation}" is not one of ${TRANSFORMATIONS.join(', ')}`);
     }
-    const inlineSessionPolicy = input('inline-session-policy');
-    if (inlineSessionPolicy !== '') {
-        try {
-            JSON.parse(inlineSessionPolicy);
-        }
-        catch {
-            problems.push('inline-session-policy: not valid JSON');
-        }
-    }
     const aws = {
-        roleSessionName: sanitizeRoleSessionName(rawSessionName),
-        roleDurationSeconds: integer('role-duration-seconds', 3600, 900, 43200),
-        audience: input('audience') || 'sts.amazonaws.com',
-        roleChaining: boolean('role-chaining', false),
-        managedSessionPolicies: lines(input('managed-session-policies')),
+        ...identity.aws,
         leastPrivilege: boolean('least-privilege', true),
         exportCredentials: boolean('export-credentials', false),
         outputCredentials: boolean('output-credentials', false),
-        retryMaxAttempts: integer('retry-max-attempts', 8, 1, 20),
         secretIds: lines(input('secret-ids')),
         parseJsonSecrets: boolean('parse-json-secrets', false),
         nameTransformation: (TRANSFORMATIONS.includes(transformation)
             ? transformation
             : 'uppercase'),
     };
-    if (roleToAssume !== '')
-        aws.roleToAssume = roleToAssume;
-    if (region !== '')
-        aws.region = region;
-    if (inlineSessionPolicy !== '')
-        aws.inlineSessionPolicy = inlineSessionPolicy;
-    if (aws.roleChaining && aws.roleToAssume === undefined)
-        problems.push('role-chaining: needs role-to-assume');
     if ((aws.exportCredentials || aws.outputCredentials) && aws.roleToAssume === undefined) {
         problems.push('export-credentials / output-credentials: there are no credentials to hand out without role-to-assume');
     }
-    if (aws.roleToAssume !== undefined && aws.region === undefined) {
-        problems.push('aws-region: needed to call STS (or set AWS_REGION)');
-    }
-    const url = input('url');
-    const method = input('method') || 'jwt';
     const vaultSecrets = input('secrets');
     let vault;
-    if (url !== '') {
-        if (method.toLowerCase() !== 'jwt') {
-            problems.push(`method: "${method}" is not supported; keyfence logs in to Vault with the GitHub OIDC token (method: jwt)`);
-        }
-        vault = {
-            url,
-            mount: input('path') || 'jwt',
-            // vault-action's default audience, kept so existing bound_audiences still match.
-            audience: input('jwtGithubAudience') || 'sigstore',
-            secrets: vaultSecrets,
-        };
-        const role = input('role');
-        const namespace = input('namespace');
-        if (role !== '')
-            vault.role = role;
-        if (namespace !== '')
-            vault.namespace = namespace;
+    if (identity.vault !== undefined) {
+        vault = { ...identity.vault, secrets: vaultSecrets };
     }
     else if (vaultSecrets !== '') {
         problems.push('secrets: needs url (the Vault or OpenBao server)');
@@ -29739,7 +29839,7 @@ const CREDENTIAL_ENV_NAMES = [
     'AWS_REGION',
     'AWS_DEFAULT_REGION',
 ];
-async function assumeAwsRole(settings, requests, deps, identity, closables) {
+async function assumeAwsRole(settings, requests, deps, identity) {
     const { aws } = settings;
     if (aws.roleToAssume === undefined || aws.region === undefined)
         return undefined;
@@ -29767,31 +29867,15 @@ async function assumeAwsRole(settings, requests, deps, identity, closables) {
                 ? 'inline-session-policy'
                 : "none (the role's own permissions)",
     };
-    const params = {
-        roleArn: role.arn,
-        sessionName: aws.roleSessionName,
-        durationSeconds: aws.roleDurationSeconds,
+    const assumed = await assumeJobRole({
+        ...aws,
+        roleToAssume: role.arn,
+        region: aws.region,
         ...(inlineSessionPolicy === undefined ? {} : { inlineSessionPolicy }),
-        managedSessionPolicyArns: aws.managedSessionPolicies,
-    };
-    const retry = { ...DEFAULT_STS_RETRY, retries: aws.retryMaxAttempts - 1 };
-    const client = createStsClient({ region: aws.region, env });
-    closables.push(client);
-    let credentials;
-    if (aws.roleChaining) {
-        credentials = await assumeRoleWithCurrentCredentials(params, { client, onSecret: runner.mask, retry });
-    }
-    else {
-        const { token, claims } = await requestGitHubIdToken({
-            audience: aws.audience,
-            env,
-            onSecret: runner.mask,
-        });
-        runner.info(`GitHub OIDC token for AWS: ${describeClaims(claims)}`);
-        identity.awsClaims = describeClaims(claims);
-        credentials = await assumeRoleWithWebIdentity({ ...params, webIdentityToken: token }, { client, onSecret: runner.mask, retry, claims, audience: aws.audience });
-    }
-    runner.info(`Assumed ${credentials.assumedRoleArn ?? role.arn}`);
+    }, { env, onSecret: runner.mask, onInfo: runner.info });
+    const { credentials } = assumed;
+    if (assumed.claims !== undefined)
+        identity.awsClaims = assumed.claims;
     if (credentials.assumedRoleArn !== undefined)
         identity.aws.assumedRoleArn = credentials.assumedRoleArn;
     return credentials;
@@ -29811,27 +29895,13 @@ async function fetchFromVault(settings, deps, identity) {
         return [];
     const { runner, env } = deps;
     const requests = parseVaultSecrets(vault.secrets);
-    const { token: jwt, claims } = await requestGitHubIdToken({
-        audience: vault.audience,
-        env,
-        onSecret: runner.mask,
-    });
-    runner.info(`GitHub OIDC token for Vault: ${describeClaims(claims)}`);
-    const login = await vaultJwtLogin({
-        url: vault.url,
-        mount: vault.mount,
-        jwt,
-        claims,
-        ...(vault.role === undefined ? {} : { role: vault.role }),
-        ...(vault.namespace === undefined ? {} : { namespace: vault.namespace }),
-    }, { env, onSecret: runner.mask });
-    runner.info(`Logged in to ${vault.url} at auth/${vault.mount} (policies: ${login.policies.join(', ') || 'none'})`);
+    const login = await loginToVaultAsJob(vault, { env, onSecret: runner.mask, onInfo: runner.info });
     identity.vault = {
         url: vault.url,
         mount: vault.mount,
         role: vault.role ?? '(default)',
         policies: login.policies,
-        claims: describeClaims(claims),
+        claims: login.claims,
     };
     return readVaultSecrets(requests, {
         url: vault.url,
@@ -29852,13 +29922,7 @@ function assertNoCredentialNameClash(secrets, settings) {
     });
 }
 function exportCredentials(credentials, settings, runner) {
-    const pairs = [
-        ['AWS_ACCESS_KEY_ID', credentials.accessKeyId],
-        ['AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey],
-        ['AWS_SESSION_TOKEN', credentials.sessionToken],
-        ['AWS_REGION', settings.aws.region ?? ''],
-        ['AWS_DEFAULT_REGION', settings.aws.region ?? ''],
-    ];
+    const pairs = awsCredentialsEnv(credentials, settings.aws.region ?? '');
     if (settings.aws.exportCredentials) {
         for (const [name, value] of pairs) {
             runner.exportVariable(name, typeof value === 'string' ? value : value.reveal());
@@ -29880,15 +29944,12 @@ async function fetchSecrets(deps) {
     const awsRequests = parseSecretIds(settings.aws.secretIds);
     if (settings.vault !== undefined)
         parseVaultSecrets(settings.vault.secrets);
-    if ((settings.aws.roleToAssume !== undefined && !settings.aws.roleChaining) ||
-        settings.vault !== undefined) {
-        assertIdTokenAvailable(env);
-    }
+    assertIdTokenForInputs(settings, env);
     const identity = {};
     const closables = [];
     try {
         const named = [];
-        const credentials = await assumeAwsRole(settings, awsRequests, deps, identity, closables);
+        const credentials = await assumeAwsRole(settings, awsRequests, deps, identity);
         if (awsRequests.length > 0) {
             const fetched = await fetchSecretsManagerSecrets(awsRequests, {
                 clientFor: (region) => {

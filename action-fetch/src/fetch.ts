@@ -1,15 +1,11 @@
-import { KeyfenceError, type SecretValue } from '@keyfence/core';
+import { KeyfenceError } from '@keyfence/core';
 import {
   type AwsCredentials,
-  assertIdTokenAvailable,
-  assumeRoleWithCurrentCredentials,
-  assumeRoleWithWebIdentity,
-  createStsClient,
-  DEFAULT_STS_RETRY,
-  describeClaims,
+  assertIdTokenForInputs,
+  assumeJobRole,
+  awsCredentialsEnv,
+  loginToVaultAsJob,
   parseRoleArn,
-  requestGitHubIdToken,
-  vaultJwtLogin,
 } from '@keyfence/identity';
 import {
   checkNames,
@@ -57,7 +53,6 @@ async function assumeAwsRole(
   requests: readonly SecretsManagerRequest[],
   deps: FetchDeps,
   identity: IdentitySummary,
-  closables: Closable[],
 ): Promise<AwsCredentials | undefined> {
   const { aws } = settings;
   if (aws.roleToAssume === undefined || aws.region === undefined) return undefined;
@@ -88,33 +83,17 @@ async function assumeAwsRole(
           ? 'inline-session-policy'
           : "none (the role's own permissions)",
   };
-  const params = {
-    roleArn: role.arn,
-    sessionName: aws.roleSessionName,
-    durationSeconds: aws.roleDurationSeconds,
-    ...(inlineSessionPolicy === undefined ? {} : { inlineSessionPolicy }),
-    managedSessionPolicyArns: aws.managedSessionPolicies,
-  };
-  const retry = { ...DEFAULT_STS_RETRY, retries: aws.retryMaxAttempts - 1 };
-  const client = createStsClient({ region: aws.region, env });
-  closables.push(client);
-  let credentials: AwsCredentials;
-  if (aws.roleChaining) {
-    credentials = await assumeRoleWithCurrentCredentials(params, { client, onSecret: runner.mask, retry });
-  } else {
-    const { token, claims } = await requestGitHubIdToken({
-      audience: aws.audience,
-      env,
-      onSecret: runner.mask,
-    });
-    runner.info(`GitHub OIDC token for AWS: ${describeClaims(claims)}`);
-    identity.awsClaims = describeClaims(claims);
-    credentials = await assumeRoleWithWebIdentity(
-      { ...params, webIdentityToken: token },
-      { client, onSecret: runner.mask, retry, claims, audience: aws.audience },
-    );
-  }
-  runner.info(`Assumed ${credentials.assumedRoleArn ?? role.arn}`);
+  const assumed = await assumeJobRole(
+    {
+      ...aws,
+      roleToAssume: role.arn,
+      region: aws.region,
+      ...(inlineSessionPolicy === undefined ? {} : { inlineSessionPolicy }),
+    },
+    { env, onSecret: runner.mask, onInfo: runner.info },
+  );
+  const { credentials } = assumed;
+  if (assumed.claims !== undefined) identity.awsClaims = assumed.claims;
   if (credentials.assumedRoleArn !== undefined) identity.aws.assumedRoleArn = credentials.assumedRoleArn;
   return credentials;
 }
@@ -138,32 +117,13 @@ async function fetchFromVault(
   if (vault === undefined) return [];
   const { runner, env } = deps;
   const requests = parseVaultSecrets(vault.secrets);
-  const { token: jwt, claims } = await requestGitHubIdToken({
-    audience: vault.audience,
-    env,
-    onSecret: runner.mask,
-  });
-  runner.info(`GitHub OIDC token for Vault: ${describeClaims(claims)}`);
-  const login = await vaultJwtLogin(
-    {
-      url: vault.url,
-      mount: vault.mount,
-      jwt,
-      claims,
-      ...(vault.role === undefined ? {} : { role: vault.role }),
-      ...(vault.namespace === undefined ? {} : { namespace: vault.namespace }),
-    },
-    { env, onSecret: runner.mask },
-  );
-  runner.info(
-    `Logged in to ${vault.url} at auth/${vault.mount} (policies: ${login.policies.join(', ') || 'none'})`,
-  );
+  const login = await loginToVaultAsJob(vault, { env, onSecret: runner.mask, onInfo: runner.info });
   identity.vault = {
     url: vault.url,
     mount: vault.mount,
     role: vault.role ?? '(default)',
     policies: login.policies,
-    claims: describeClaims(claims),
+    claims: login.claims,
   };
   return readVaultSecrets(requests, {
     url: vault.url,
@@ -188,13 +148,7 @@ function assertNoCredentialNameClash(secrets: readonly NamedSecret[], settings: 
 }
 
 function exportCredentials(credentials: AwsCredentials, settings: Settings, runner: Runner): void {
-  const pairs: Array<[string, SecretValue | string]> = [
-    ['AWS_ACCESS_KEY_ID', credentials.accessKeyId],
-    ['AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey],
-    ['AWS_SESSION_TOKEN', credentials.sessionToken],
-    ['AWS_REGION', settings.aws.region ?? ''],
-    ['AWS_DEFAULT_REGION', settings.aws.region ?? ''],
-  ];
+  const pairs = awsCredentialsEnv(credentials, settings.aws.region ?? '');
   if (settings.aws.exportCredentials) {
     for (const [name, value] of pairs) {
       runner.exportVariable(name, typeof value === 'string' ? value : value.reveal());
@@ -216,18 +170,13 @@ export async function fetchSecrets(deps: FetchDeps): Promise<void> {
   // Parse everything the user wrote before the first network call, so a typo costs no round trip.
   const awsRequests = parseSecretIds(settings.aws.secretIds);
   if (settings.vault !== undefined) parseVaultSecrets(settings.vault.secrets);
-  if (
-    (settings.aws.roleToAssume !== undefined && !settings.aws.roleChaining) ||
-    settings.vault !== undefined
-  ) {
-    assertIdTokenAvailable(env);
-  }
+  assertIdTokenForInputs(settings, env);
 
   const identity: IdentitySummary = {};
   const closables: Closable[] = [];
   try {
     const named: NamedSecret[] = [];
-    const credentials = await assumeAwsRole(settings, awsRequests, deps, identity, closables);
+    const credentials = await assumeAwsRole(settings, awsRequests, deps, identity);
     if (awsRequests.length > 0) {
       const fetched = await fetchSecretsManagerSecrets(awsRequests, {
         clientFor: (region) => {

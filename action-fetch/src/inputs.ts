@@ -1,5 +1,5 @@
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
-import { DEFAULT_ROLE_SESSION_NAME, sanitizeRoleSessionName } from '@keyfence/identity';
+import { type AwsRoleInputs, readIdentityInputs, type VaultLoginInputs } from '@keyfence/identity';
 import type { NameTransformation } from '@keyfence/stores';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -7,31 +7,17 @@ type Env = Readonly<Record<string, string | undefined>>;
 export type Destination = 'env' | 'outputs' | 'file';
 
 /** The AWS half of the inputs: configure-aws-credentials' and aws-secretsmanager-get-secrets' names. */
-export interface AwsSettings {
-  roleToAssume?: string;
-  region?: string;
-  roleSessionName: string;
-  roleDurationSeconds: number;
-  audience: string;
-  roleChaining: boolean;
-  inlineSessionPolicy?: string;
-  managedSessionPolicies: string[];
+export interface AwsSettings extends AwsRoleInputs {
   leastPrivilege: boolean;
   exportCredentials: boolean;
   outputCredentials: boolean;
-  retryMaxAttempts: number;
   secretIds: string[];
   parseJsonSecrets: boolean;
   nameTransformation: NameTransformation;
 }
 
 /** The Vault half: vault-action's names (`url`, `method`, `role`, `path`, `secrets`, `jwtGithubAudience`, `namespace`). */
-export interface VaultSettings {
-  url: string;
-  role?: string;
-  mount: string;
-  audience: string;
-  namespace?: string;
+export interface VaultSettings extends VaultLoginInputs {
   secrets: string;
 }
 
@@ -64,84 +50,35 @@ export function readSettings(input: (name: string) => string, env: Env): Setting
     problems.push(`${name}: "${value}" is not a boolean (true | True | TRUE | false | False | FALSE)`);
     return fallback;
   };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const value = input(name);
-    if (value === '') return fallback;
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      problems.push(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
-      return fallback;
-    }
-    return parsed;
-  };
 
-  const roleToAssume = input('role-to-assume');
-  const region = input('aws-region') || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || '';
-  const rawSessionName = input('role-session-name') || DEFAULT_ROLE_SESSION_NAME;
+  // The identity inputs are shared with action-rotate: parsed, and checked, in @keyfence/identity.
+  const identity = readIdentityInputs(input, env);
+  problems.push(...identity.problems);
   const transformation = input('name-transformation') || 'uppercase';
   if (!TRANSFORMATIONS.includes(transformation as NameTransformation)) {
     problems.push(`name-transformation: "${transformation}" is not one of ${TRANSFORMATIONS.join(', ')}`);
   }
-  const inlineSessionPolicy = input('inline-session-policy');
-  if (inlineSessionPolicy !== '') {
-    try {
-      JSON.parse(inlineSessionPolicy);
-    } catch {
-      problems.push('inline-session-policy: not valid JSON');
-    }
-  }
   const aws: AwsSettings = {
-    roleSessionName: sanitizeRoleSessionName(rawSessionName),
-    roleDurationSeconds: integer('role-duration-seconds', 3600, 900, 43200),
-    audience: input('audience') || 'sts.amazonaws.com',
-    roleChaining: boolean('role-chaining', false),
-    managedSessionPolicies: lines(input('managed-session-policies')),
+    ...identity.aws,
     leastPrivilege: boolean('least-privilege', true),
     exportCredentials: boolean('export-credentials', false),
     outputCredentials: boolean('output-credentials', false),
-    retryMaxAttempts: integer('retry-max-attempts', 8, 1, 20),
     secretIds: lines(input('secret-ids')),
     parseJsonSecrets: boolean('parse-json-secrets', false),
     nameTransformation: (TRANSFORMATIONS.includes(transformation as NameTransformation)
       ? transformation
       : 'uppercase') as NameTransformation,
   };
-  if (roleToAssume !== '') aws.roleToAssume = roleToAssume;
-  if (region !== '') aws.region = region;
-  if (inlineSessionPolicy !== '') aws.inlineSessionPolicy = inlineSessionPolicy;
-
-  if (aws.roleChaining && aws.roleToAssume === undefined)
-    problems.push('role-chaining: needs role-to-assume');
   if ((aws.exportCredentials || aws.outputCredentials) && aws.roleToAssume === undefined) {
     problems.push(
       'export-credentials / output-credentials: there are no credentials to hand out without role-to-assume',
     );
   }
-  if (aws.roleToAssume !== undefined && aws.region === undefined) {
-    problems.push('aws-region: needed to call STS (or set AWS_REGION)');
-  }
 
-  const url = input('url');
-  const method = input('method') || 'jwt';
   const vaultSecrets = input('secrets');
   let vault: VaultSettings | undefined;
-  if (url !== '') {
-    if (method.toLowerCase() !== 'jwt') {
-      problems.push(
-        `method: "${method}" is not supported; keyfence logs in to Vault with the GitHub OIDC token (method: jwt)`,
-      );
-    }
-    vault = {
-      url,
-      mount: input('path') || 'jwt',
-      // vault-action's default audience, kept so existing bound_audiences still match.
-      audience: input('jwtGithubAudience') || 'sigstore',
-      secrets: vaultSecrets,
-    };
-    const role = input('role');
-    const namespace = input('namespace');
-    if (role !== '') vault.role = role;
-    if (namespace !== '') vault.namespace = namespace;
+  if (identity.vault !== undefined) {
+    vault = { ...identity.vault, secrets: vaultSecrets };
   } else if (vaultSecrets !== '') {
     problems.push('secrets: needs url (the Vault or OpenBao server)');
   }

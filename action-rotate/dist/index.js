@@ -9079,7 +9079,7 @@ const decorateDefaultCredentialProvider = (provider) => (input) => provider({
 });
 
 __webpack_unused_export__ = AssumeRole$;
-__webpack_unused_export__ = AssumeRoleCommand;
+exports.QL = AssumeRoleCommand;
 __webpack_unused_export__ = AssumeRoleRequest$;
 __webpack_unused_export__ = AssumeRoleResponse$;
 __webpack_unused_export__ = AssumeRoleWithSAML$;
@@ -9087,7 +9087,7 @@ __webpack_unused_export__ = AssumeRoleWithSAMLCommand;
 __webpack_unused_export__ = AssumeRoleWithSAMLRequest$;
 __webpack_unused_export__ = AssumeRoleWithSAMLResponse$;
 __webpack_unused_export__ = AssumeRoleWithWebIdentity$;
-__webpack_unused_export__ = AssumeRoleWithWebIdentityCommand;
+exports.WH = AssumeRoleWithWebIdentityCommand;
 __webpack_unused_export__ = AssumeRoleWithWebIdentityRequest$;
 __webpack_unused_export__ = AssumeRoleWithWebIdentityResponse$;
 __webpack_unused_export__ = AssumeRoot$;
@@ -76865,7 +76865,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6518);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8956);
 // The bundle's entry point; main.ts starts nothing on import.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -76875,7 +76875,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6518:
+/***/ 8956:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80392,14 +80392,664 @@ class secret_SecretValue {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ../node_modules/@aws-sdk/client-iam/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(1258);
+;// CONCATENATED MODULE: ../packages/identity/dist/errors.js
+/** Stable error codes of the identity package; scripts and docs match on these. */
+const IdentityErrorCode = {
+    ID_TOKEN_UNAVAILABLE: 'ID_TOKEN_UNAVAILABLE',
+    ID_TOKEN_REQUEST_FAILED: 'ID_TOKEN_REQUEST_FAILED',
+    AWS_ROLE_INVALID: 'AWS_ROLE_INVALID',
+    AWS_ASSUME_ROLE_FAILED: 'AWS_ASSUME_ROLE_FAILED',
+    VAULT_LOGIN_FAILED: 'VAULT_LOGIN_FAILED',
+};
+//# sourceMappingURL=errors.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/aws/role-arn.js
+
+
+const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+/** Parses `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, or throws a user error naming the input. */
+function parseRoleArn(value, inputName = 'role-to-assume') {
+    const match = ROLE_ARN.exec(value.trim());
+    if (match?.[1] === undefined || match[2] === undefined || match[3] === undefined) {
+        throw new errors_KeyfenceError(IdentityErrorCode.AWS_ROLE_INVALID, `${inputName} is not an IAM role ARN: "${value}".`, {
+            hint: 'Give the full ARN, e.g. arn:aws:iam::123456789012:role/github-deploy (arn:aws-cn:... and arn:aws-us-gov:... work too).',
+        });
+    }
+    return { arn: value.trim(), partition: match[1], accountId: match[2], roleName: match[3] };
+}
+//# sourceMappingURL=role-arn.js.map
 // EXTERNAL MODULE: ../node_modules/@aws-sdk/client-sts/dist-cjs/index.js
-var client_sts_dist_cjs = __nccwpck_require__(3933);
-// EXTERNAL MODULE: ../node_modules/@aws-sdk/client-secrets-manager/dist-cjs/index.js
-var client_secrets_manager_dist_cjs = __nccwpck_require__(4572);
+var dist_cjs = __nccwpck_require__(3933);
 // EXTERNAL MODULE: ../node_modules/@smithy/node-http-handler/dist-cjs/index.js
 var node_http_handler_dist_cjs = __nccwpck_require__(5697);
+;// CONCATENATED MODULE: ../packages/identity/dist/aws/sts-errors.js
+
+
+function shapeOf(error) {
+    if (!(error instanceof Error))
+        return { name: '', message: String(error), status: undefined, code: undefined };
+    const record = error;
+    const code = typeof record.code === 'string' ? record.code : typeof record.Code === 'string' ? record.Code : undefined;
+    return {
+        // The SDK names modelled errors `FooException` and unmodelled ones by their wire code `Foo`.
+        name: error.name.replace(/Exception$/, ''),
+        message: error.message,
+        status: record.$metadata?.httpStatusCode,
+        code,
+    };
+}
+const RETRYABLE_NAMES = new Set([
+    'Throttling',
+    'ThrottlingException',
+    'TooManyRequests',
+    'RequestLimitExceeded',
+    'IDPCommunicationError',
+    'ServiceUnavailable',
+    'InternalFailure',
+    'InternalError',
+    'RequestTimeout',
+    'TimeoutError',
+]);
+const RETRYABLE_NETWORK_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ECONNABORTED',
+]);
+// STS answers InvalidIdentityToken both for tokens that will never pass (no such provider, wrong
+// audience) and, under load, for a failed fetch of the provider's keys; only the latter heals.
+const TRANSIENT_INVALID_TOKEN = /couldn'?t retrieve|could not retrieve|verification key|timed? ?out|temporar/i;
+/** True for STS failures worth another try: throttling, IdP communication, transient token checks, 5xx, network. */
+function isRetryableStsError(error) {
+    const { name, message, status, code } = shapeOf(error);
+    if (RETRYABLE_NAMES.has(name))
+        return true;
+    if (name === 'InvalidIdentityToken')
+        return TRANSIENT_INVALID_TOKEN.test(message);
+    if (code !== undefined && RETRYABLE_NETWORK_CODES.has(code))
+        return true;
+    return status !== undefined && (status === 429 || status >= 500);
+}
+function audienceOf(situation) {
+    const aud = situation.claims?.aud ?? situation.audience;
+    return Array.isArray(aud) ? aud.join(',') : (aud ?? 'sts.amazonaws.com');
+}
+function issuerHost(situation) {
+    const iss = situation.claims?.iss ?? 'https://token.actions.githubusercontent.com';
+    return iss.replace(/^https?:\/\//, '');
+}
+function hintFor(shape, situation) {
+    const { name, message } = shape;
+    const provider = issuerHost(situation);
+    if (situation.operation === 'AssumeRoleWithWebIdentity') {
+        if (name === 'AccessDenied' || name === 'IDPRejectedClaim') {
+            const sub = situation.claims?.sub ?? '(unknown)';
+            return (`The trust policy of ${situation.roleArn} must allow sts:AssumeRoleWithWebIdentity for the federated ` +
+                `principal of ${provider}, with conditions that match this token: "${provider}:aud" = "${audienceOf(situation)}" ` +
+                `and "${provider}:sub" matching "${sub}" (StringLike; the sub changes with the branch, tag, ` +
+                'pull request or environment the job runs for).');
+        }
+        if (name === 'InvalidIdentityToken' && /no openid ?connect provider/i.test(message)) {
+            return (`Create an IAM OpenID Connect identity provider for https://${provider} with audience ` +
+                `"${audienceOf(situation)}" in the role's account (IAM > Identity providers).`);
+        }
+        if (name === 'InvalidIdentityToken' && /audience/i.test(message)) {
+            return (`The token's audience "${audienceOf(situation)}" is not a client ID of the account's OIDC provider for ` +
+                `${provider}: set the \`audience\` input to one that is (default sts.amazonaws.com), or add it to the provider.`);
+        }
+        if (name === 'ExpiredToken') {
+            return 'The ID token expired before it reached STS (tokens live a few minutes); re-run the job.';
+        }
+    }
+    if (name === 'AccessDenied' && situation.operation === 'AssumeRole') {
+        return (`The current credentials must be allowed sts:AssumeRole on ${situation.roleArn}, and that role's trust ` +
+            'policy must trust them. Role chaining caps role-duration-seconds at 3600.');
+    }
+    if (name === 'ValidationError' && /duration/i.test(message)) {
+        return "role-duration-seconds must lie between 900 and the role's MaxSessionDuration (3600 unless raised; 3600 at most when chaining).";
+    }
+    if (name === 'MalformedPolicyDocument') {
+        return 'inline-session-policy must be an IAM policy document in JSON; managed-session-policies must be policy ARNs.';
+    }
+    if (name === 'PackedPolicyTooLarge') {
+        return 'The session policies are too large: shorten inline-session-policy or pass fewer managed-session-policies.';
+    }
+    if (name === 'RegionDisabled') {
+        return 'STS is not activated in this region for the account: activate it, or set aws-region to a region where it is.';
+    }
+    if (name === 'ExpiredToken') {
+        return 'The credentials used for role chaining have expired; refresh them in an earlier step.';
+    }
+    return undefined;
+}
+/** Turns an STS failure into a user error that says what to fix in the trust policy, provider or inputs. */
+function explainStsError(error, situation) {
+    if (error instanceof errors_KeyfenceError)
+        return error;
+    const shape = shapeOf(error);
+    const hint = hintFor(shape, situation);
+    const what = shape.name === '' ? shape.message : `${shape.name}: ${shape.message}`;
+    return new errors_KeyfenceError(IdentityErrorCode.AWS_ASSUME_ROLE_FAILED, `Could not assume ${situation.roleArn} (${situation.operation}): ${what}`, hint === undefined ? { cause: error } : { cause: error, hint });
+}
+//# sourceMappingURL=sts-errors.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/aws/sts.js
+
+
+
+
+
+/** An STS client whose endpoint follows AWS_ENDPOINT_URL(_STS), with proxy support and no SDK-level retries (ours wrap it). */
+function createStsClient(options) {
+    return new dist_cjs/* STSClient */.iM({
+        region: options.region,
+        maxAttempts: 1,
+        requestHandler: new node_http_handler_dist_cjs.NodeHttpHandler({
+            connectionTimeout: 5_000,
+            requestTimeout: 20_000,
+            ...proxyAgentsFromEnv(options.env, { keepAlive: true }),
+        }),
+        ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    });
+}
+/** Default retry policy: jittered backoff on throttling and IdP hiccups, bounded by an overall deadline. */
+const DEFAULT_STS_RETRY = {
+    retries: 7,
+    baseDelayMs: 300,
+    maxDelayMs: 10_000,
+    timeoutMs: 120_000,
+};
+function policyParams(params) {
+    return {
+        RoleArn: params.roleArn,
+        RoleSessionName: params.sessionName,
+        ...(params.durationSeconds === undefined ? {} : { DurationSeconds: params.durationSeconds }),
+        ...(params.inlineSessionPolicy === undefined ? {} : { Policy: params.inlineSessionPolicy }),
+        ...(params.managedSessionPolicyArns === undefined || params.managedSessionPolicyArns.length === 0
+            ? {}
+            : { PolicyArns: params.managedSessionPolicyArns.map((arn) => ({ arn })) }),
+    };
+}
+function toCredentials(output, onSecret) {
+    const raw = output.Credentials;
+    if (!raw?.AccessKeyId || !raw.SecretAccessKey || !raw.SessionToken) {
+        throw new errors_KeyfenceError(IdentityErrorCode.AWS_ASSUME_ROLE_FAILED, 'STS answered without credentials.');
+    }
+    const credentials = {
+        accessKeyId: new secret_SecretValue(raw.AccessKeyId),
+        secretAccessKey: new secret_SecretValue(raw.SecretAccessKey),
+        sessionToken: new secret_SecretValue(raw.SessionToken),
+    };
+    onSecret(credentials.accessKeyId);
+    onSecret(credentials.secretAccessKey);
+    onSecret(credentials.sessionToken);
+    if (raw.Expiration !== undefined)
+        credentials.expiration = raw.Expiration;
+    const arn = output.AssumedRoleUser?.Arn;
+    if (arn !== undefined)
+        credentials.assumedRoleArn = arn;
+    return credentials;
+}
+async function callSts(call, options, situation) {
+    try {
+        return await retry_retry(call, { ...DEFAULT_STS_RETRY, ...options.retry, isRetryable: isRetryableStsError });
+    }
+    catch (error) {
+        throw explainStsError(error, {
+            ...situation,
+            ...(options.claims === undefined ? {} : { claims: options.claims }),
+            ...(options.audience === undefined ? {} : { audience: options.audience }),
+        });
+    }
+}
+/** Exchanges a GitHub ID token for role credentials (STS AssumeRoleWithWebIdentity), retrying transient failures. */
+async function assumeRoleWithWebIdentity(params, options) {
+    const command = new dist_cjs/* AssumeRoleWithWebIdentityCommand */.WH({
+        ...policyParams(params),
+        WebIdentityToken: params.webIdentityToken.reveal(),
+    });
+    const output = await callSts(() => options.client.send(command), options, {
+        operation: 'AssumeRoleWithWebIdentity',
+        roleArn: params.roleArn,
+    });
+    return toCredentials(output, options.onSecret);
+}
+/** Assumes a role with the credentials the client already signs with (role chaining), retrying transient failures. */
+async function assumeRoleWithCurrentCredentials(params, options) {
+    const command = new dist_cjs/* AssumeRoleCommand */.QL(policyParams(params));
+    const output = await callSts(() => options.client.send(command), options, {
+        operation: 'AssumeRole',
+        roleArn: params.roleArn,
+    });
+    return toCredentials(output, options.onSecret);
+}
+//# sourceMappingURL=sts.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/github/claims.js
+const CLAIMS_TO_READ = ['iss', 'sub', 'repository', 'ref', 'job_workflow_ref', 'environment'];
+/** Reads the payload of a JWT without verifying it (the verifier is the cloud); returns {} when it is not a JWT. */
+function readTokenClaims(token) {
+    const payload = token.reveal().split('.')[1];
+    if (payload === undefined)
+        return {};
+    let parsed;
+    try {
+        parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    }
+    catch {
+        return {};
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        return {};
+    const record = parsed;
+    const claims = {};
+    for (const name of CLAIMS_TO_READ) {
+        const value = record[name];
+        if (typeof value === 'string')
+            claims[name] = value;
+    }
+    const aud = record['aud'];
+    if (typeof aud === 'string')
+        claims.aud = aud;
+    else if (Array.isArray(aud) && aud.every((item) => typeof item === 'string'))
+        claims.aud = aud;
+    if (typeof record['exp'] === 'number')
+        claims.exp = record['exp'];
+    return claims;
+}
+/** One log line with the claims a trust policy matches on: sub, aud, repository, ref, job_workflow_ref. */
+function describeClaims(claims) {
+    const aud = Array.isArray(claims.aud) ? claims.aud.join(',') : claims.aud;
+    const parts = [
+        ['sub', claims.sub],
+        ['aud', aud],
+        ['repository', claims.repository],
+        ['ref', claims.ref],
+        ['job_workflow_ref', claims.job_workflow_ref],
+    ];
+    return parts
+        .filter((part) => part[1] !== undefined)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ');
+}
+//# sourceMappingURL=claims.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/github/id-token.js
+
+
+
+class TokenEndpointError extends Error {
+    status;
+    name = 'TokenEndpointError';
+    constructor(status) {
+        super(`the ID token endpoint answered HTTP ${status}`);
+        this.status = status;
+    }
+}
+const MISSING_PERMISSION_HINT = 'Give the job `permissions: id-token: write` (at the workflow or the job level; a `permissions:` block ' +
+    'that omits it takes it away). Workflows triggered by pull requests from forks never receive an ID ' +
+    'token: skip this step for forks, or run it from a trusted event.';
+/** True for failures of the token endpoint worth another try: no response, 408, 429, 5xx. */
+function isRetryableTokenRequestError(error) {
+    if (error instanceof http_HttpTransportError)
+        return true;
+    return error instanceof TokenEndpointError && retry_isRetryableHttpStatus(error.status);
+}
+/** Fails at once, naming the missing permission, when the runner offers no ID token (before any cloud call). */
+function assertIdTokenAvailable(env) {
+    const url = env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+    const bearer = env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+    if (!url || !bearer) {
+        throw new errors_KeyfenceError(IdentityErrorCode.ID_TOKEN_UNAVAILABLE, 'This job cannot request a GitHub OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set.', { hint: MISSING_PERMISSION_HINT });
+    }
+    return { url, bearer: new secret_SecretValue(bearer) };
+}
+/** Requests an ID token from the runner for the given audience, the way the toolkit's getIDToken does. */
+async function requestGitHubIdToken(options) {
+    const { url, bearer } = assertIdTokenAvailable(options.env);
+    options.onSecret(bearer);
+    let endpoint;
+    try {
+        endpoint = new URL(url);
+    }
+    catch (cause) {
+        throw new errors_KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, 'ACTIONS_ID_TOKEN_REQUEST_URL is not a URL.', {
+            cause,
+        });
+    }
+    if (options.audience !== undefined && options.audience !== '') {
+        endpoint.searchParams.set('audience', options.audience);
+    }
+    const send = options.send ?? http_createHttpSend(options.env);
+    let body;
+    try {
+        body = await retry_retry(async () => {
+            const response = await send({
+                url: endpoint,
+                headers: { authorization: `Bearer ${bearer.reveal()}`, accept: 'application/json' },
+                timeoutMs: 15_000,
+            });
+            if (response.status !== 200)
+                throw new TokenEndpointError(response.status);
+            return http_parseJsonBody(response);
+        }, {
+            retries: 4,
+            baseDelayMs: 250,
+            maxDelayMs: 5_000,
+            timeoutMs: 60_000,
+            ...options.retry,
+            isRetryable: isRetryableTokenRequestError,
+        });
+    }
+    catch (cause) {
+        const denied = cause instanceof TokenEndpointError && (cause.status === 401 || cause.status === 403);
+        throw new errors_KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, `Could not get a GitHub OIDC token: ${cause instanceof Error ? cause.message : String(cause)}.`, denied ? { cause, hint: MISSING_PERMISSION_HINT } : { cause });
+    }
+    const value = typeof body === 'object' && body !== null ? body['value'] : undefined;
+    if (typeof value !== 'string' || value === '') {
+        throw new errors_KeyfenceError(IdentityErrorCode.ID_TOKEN_REQUEST_FAILED, 'The ID token endpoint answered without a token (no "value" in its JSON).');
+    }
+    const token = new secret_SecretValue(value);
+    options.onSecret(token);
+    return { token, claims: readTokenClaims(token) };
+}
+//# sourceMappingURL=id-token.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/aws/session-name.js
+/** configure-aws-credentials' default, kept so trust policies that match on the session name keep working. */
+const DEFAULT_ROLE_SESSION_NAME = 'GitHubActions';
+const MIN_LENGTH = 2;
+const MAX_LENGTH = 64;
+/**
+ * Turns any string into a valid STS role session name: 2 to 64 characters from `[A-Za-z0-9_=,.@+-]`.
+ * Runs of other characters become one `_`; a result shorter than 2 falls back to the default.
+ */
+function sanitizeRoleSessionName(name) {
+    const cleaned = name
+        .trim()
+        .replace(/[^\w+=,.@-]+/g, '_')
+        .slice(0, MAX_LENGTH);
+    return cleaned.length >= MIN_LENGTH ? cleaned : DEFAULT_ROLE_SESSION_NAME;
+}
+//# sourceMappingURL=session-name.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/vault/jwt-login.js
+
+
+class VaultHttpError extends Error {
+    status;
+    errors;
+    name = 'VaultHttpError';
+    constructor(status, errors) {
+        super(errors.length > 0 ? errors.join('; ') : `HTTP ${status}`);
+        this.status = status;
+        this.errors = errors;
+    }
+}
+/** Vault's `{"errors": [...]}` list from a failed response. */
+function vaultErrors(response) {
+    const body = http_parseJsonBody(response);
+    const errors = typeof body === 'object' && body !== null ? body['errors'] : undefined;
+    return Array.isArray(errors) ? errors.filter((item) => typeof item === 'string') : [];
+}
+// Vault answers 412 while a new token has not reached a performance standby yet.
+function isRetryableVaultError(error) {
+    if (error instanceof http_HttpTransportError)
+        return true;
+    return error instanceof VaultHttpError && (retry_isRetryableHttpStatus(error.status) || error.status === 412);
+}
+/** Joins a server URL and an API path without doubling or losing slashes. */
+function vaultUrl(base, apiPath) {
+    const url = new URL(base);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/${apiPath.replace(/^\/+/, '')}`;
+    return url;
+}
+function jwt_login_hintFor(error, params, mount) {
+    const text = error.errors.join(' ').toLowerCase();
+    const role = params.role ?? '(the default role)';
+    const aud = params.claims?.aud;
+    const sub = params.claims?.sub;
+    if (text.includes('audience') || text.includes('aud claim')) {
+        return (`The token's audience "${Array.isArray(aud) ? aud.join(',') : (aud ?? '?')}" is not in bound_audiences of role ` +
+            `${role}: set jwtGithubAudience to one of them, or add it to the role.`);
+    }
+    if (text.includes('could not be found') ||
+        text.includes('role not found') ||
+        text.includes('missing role')) {
+        return `There is no role ${role} on auth/${mount}: check the \`role\` input, or create the role.`;
+    }
+    // Vault and OpenBao answer "permission denied" (403) for a login path where nothing is mounted.
+    if (text.includes('no handler for route') || [403, 404, 405].includes(error.status)) {
+        return `No JWT auth method is mounted at auth/${mount}: set \`path\` to its mount path, or enable it (bao auth enable jwt).`;
+    }
+    if (text.includes('claim') || text.includes('subject') || text.includes('bound')) {
+        return (`The token's claims do not satisfy role ${role} (bound_subject / bound_claims). This token has ` +
+            `sub "${sub ?? '?'}", repository "${params.claims?.repository ?? '?'}", ref "${params.claims?.ref ?? '?'}".`);
+    }
+    if (text.includes('issuer') || text.includes('signature') || text.includes('verify')) {
+        return `auth/${mount}/config must trust GitHub's issuer: oidc_discovery_url=${params.claims?.iss ?? 'https://token.actions.githubusercontent.com'}.`;
+    }
+    return undefined;
+}
+/** Logs in with the JWT auth method (POST auth/MOUNT/login) and returns the client token, masked first. */
+async function vaultJwtLogin(params, options) {
+    const mount = (params.mount ?? 'jwt').replace(/^\/+|\/+$/g, '') || 'jwt';
+    let url;
+    try {
+        url = vaultUrl(params.url, `auth/${mount}/login`);
+    }
+    catch (cause) {
+        throw new errors_KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, `The Vault url "${params.url}" is not a URL.`, { cause });
+    }
+    const send = options.send ?? http_createHttpSend(options.env);
+    const headers = { 'content-type': 'application/json', accept: 'application/json' };
+    if (params.namespace)
+        headers['x-vault-namespace'] = params.namespace;
+    const body = JSON.stringify({ jwt: params.jwt.reveal(), ...(params.role ? { role: params.role } : {}) });
+    let response;
+    try {
+        response = await retry_retry(async () => {
+            const answer = await send({ url, method: 'POST', headers, body, timeoutMs: 20_000 });
+            if (answer.status !== 200)
+                throw new VaultHttpError(answer.status, vaultErrors(answer));
+            return answer;
+        }, {
+            retries: 4,
+            baseDelayMs: 250,
+            maxDelayMs: 5_000,
+            timeoutMs: 60_000,
+            ...options.retry,
+            isRetryable: isRetryableVaultError,
+        });
+    }
+    catch (cause) {
+        const hint = cause instanceof VaultHttpError ? jwt_login_hintFor(cause, params, mount) : undefined;
+        // Vault does not echo the JWT, but an error is printed, so make sure of it.
+        const reason = (cause instanceof Error ? cause.message : String(cause)).replaceAll(params.jwt.reveal(), '[REDACTED]');
+        throw new errors_KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, `Vault refused the JWT login at auth/${mount} as role ${params.role ?? '(default)'}: ${reason}`, hint === undefined ? { cause } : { cause, hint });
+    }
+    const auth = http_parseJsonBody(response)?.auth;
+    const clientToken = auth?.['client_token'];
+    if (typeof clientToken !== 'string' || clientToken === '') {
+        throw new errors_KeyfenceError(IdentityErrorCode.VAULT_LOGIN_FAILED, 'Vault answered the login without a client token.');
+    }
+    const token = new secret_SecretValue(clientToken);
+    options.onSecret(token);
+    const policies = auth?.['policies'];
+    const lease = auth?.['lease_duration'];
+    return {
+        token,
+        policies: Array.isArray(policies)
+            ? policies.filter((item) => typeof item === 'string')
+            : [],
+        leaseDurationSeconds: typeof lease === 'number' ? lease : 0,
+    };
+}
+//# sourceMappingURL=jwt-login.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/job.js
+
+
+
+
+
+
+const TRUE = ['true', 'True', 'TRUE'];
+const FALSE = ['false', 'False', 'FALSE'];
+/** Parses the shared identity inputs (`input` returns '' for an input not given); never throws. */
+function readIdentityInputs(input, env) {
+    const problems = [];
+    const integer = (name, fallback, min, max) => {
+        const value = input(name);
+        if (value === '')
+            return fallback;
+        const parsed = Number(value);
+        if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+            problems.push(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
+            return fallback;
+        }
+        return parsed;
+    };
+    const chaining = input('role-chaining');
+    if (chaining !== '' && !TRUE.includes(chaining) && !FALSE.includes(chaining)) {
+        problems.push(`role-chaining: "${chaining}" is not a boolean (true | True | TRUE | false | False | FALSE)`);
+    }
+    const inlineSessionPolicy = input('inline-session-policy');
+    if (inlineSessionPolicy !== '') {
+        try {
+            JSON.parse(inlineSessionPolicy);
+        }
+        catch {
+            problems.push('inline-session-policy: not valid JSON');
+        }
+    }
+    const aws = {
+        roleSessionName: sanitizeRoleSessionName(input('role-session-name') || DEFAULT_ROLE_SESSION_NAME),
+        roleDurationSeconds: integer('role-duration-seconds', 3600, 900, 43200),
+        audience: input('audience') || 'sts.amazonaws.com',
+        roleChaining: TRUE.includes(chaining),
+        managedSessionPolicies: input('managed-session-policies')
+            .split(/\r?\n/)
+            .map((line) => line.trim())
+            .filter((line) => line !== ''),
+        retryMaxAttempts: integer('retry-max-attempts', 8, 1, 20),
+    };
+    const roleToAssume = input('role-to-assume');
+    const region = input('aws-region') || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || '';
+    if (roleToAssume !== '')
+        aws.roleToAssume = roleToAssume;
+    if (region !== '')
+        aws.region = region;
+    if (inlineSessionPolicy !== '')
+        aws.inlineSessionPolicy = inlineSessionPolicy;
+    if (aws.roleChaining && aws.roleToAssume === undefined)
+        problems.push('role-chaining: needs role-to-assume');
+    if (aws.roleToAssume !== undefined && aws.region === undefined) {
+        problems.push('aws-region: needed to call STS (or set AWS_REGION)');
+    }
+    const url = input('url');
+    if (url === '')
+        return { aws, problems };
+    const method = input('method') || 'jwt';
+    if (method.toLowerCase() !== 'jwt') {
+        problems.push(`method: "${method}" is not supported; keyfence logs in to Vault with the GitHub OIDC token (method: jwt)`);
+    }
+    const vault = {
+        url,
+        mount: input('path') || 'jwt',
+        // vault-action's default audience, kept so existing bound_audiences still match.
+        audience: input('jwtGithubAudience') || 'sigstore',
+    };
+    const role = input('role');
+    const namespace = input('namespace');
+    if (role !== '')
+        vault.role = role;
+    if (namespace !== '')
+        vault.namespace = namespace;
+    return { aws, vault, problems };
+}
+/** Fails at once, naming `permissions: id-token: write`, when a step that needs the OIDC token cannot get one. */
+function assertIdTokenForInputs(inputs, env) {
+    if ((inputs.aws.roleToAssume !== undefined && !inputs.aws.roleChaining) || inputs.vault !== undefined) {
+        assertIdTokenAvailable(env);
+    }
+}
+/**
+ * Assumes `role-to-assume`: with the job's OIDC token (AssumeRoleWithWebIdentity), or with the
+ * credentials in the environment when chaining (AssumeRole). Only the inline session policy the
+ * caller passes (or the user gave) narrows the session. Every credential is masked before return.
+ */
+async function assumeJobRole(aws, options) {
+    const { env, onSecret } = options;
+    const info = options.onInfo ?? (() => { });
+    const role = parseRoleArn(aws.roleToAssume);
+    const params = {
+        roleArn: role.arn,
+        sessionName: aws.roleSessionName,
+        durationSeconds: aws.roleDurationSeconds,
+        ...(aws.inlineSessionPolicy === undefined ? {} : { inlineSessionPolicy: aws.inlineSessionPolicy }),
+        managedSessionPolicyArns: aws.managedSessionPolicies,
+    };
+    const retry = { ...DEFAULT_STS_RETRY, retries: aws.retryMaxAttempts - 1 };
+    const client = createStsClient({ region: aws.region, env });
+    try {
+        let credentials;
+        let claims;
+        if (aws.roleChaining) {
+            credentials = await assumeRoleWithCurrentCredentials(params, { client, onSecret, retry });
+        }
+        else {
+            const token = await requestGitHubIdToken({ audience: aws.audience, env, onSecret });
+            claims = describeClaims(token.claims);
+            info(`GitHub OIDC token for AWS: ${claims}`);
+            credentials = await assumeRoleWithWebIdentity({ ...params, webIdentityToken: token.token }, { client, onSecret, retry, claims: token.claims, audience: aws.audience });
+        }
+        info(`Assumed ${credentials.assumedRoleArn ?? role.arn}`);
+        return { credentials, roleArn: role.arn, ...(claims === undefined ? {} : { claims }) };
+    }
+    finally {
+        client.destroy();
+    }
+}
+/** The variables the AWS SDK reads, for the assumed role's session. */
+function awsCredentialsEnv(credentials, region) {
+    return [
+        ['AWS_ACCESS_KEY_ID', credentials.accessKeyId],
+        ['AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey],
+        ['AWS_SESSION_TOKEN', credentials.sessionToken],
+        ['AWS_REGION', region],
+        ['AWS_DEFAULT_REGION', region],
+    ];
+}
+/** Logs in to Vault / OpenBao with the job's OIDC token (JWT auth); the token is masked before return. */
+async function loginToVaultAsJob(vault, options) {
+    const { env, onSecret } = options;
+    const info = options.onInfo ?? (() => { });
+    const { token: jwt, claims } = await requestGitHubIdToken({ audience: vault.audience, env, onSecret });
+    info(`GitHub OIDC token for Vault: ${describeClaims(claims)}`);
+    const login = await vaultJwtLogin({
+        url: vault.url,
+        mount: vault.mount,
+        jwt,
+        claims,
+        ...(vault.role === undefined ? {} : { role: vault.role }),
+        ...(vault.namespace === undefined ? {} : { namespace: vault.namespace }),
+    }, { env, onSecret });
+    info(`Logged in to ${vault.url} at auth/${vault.mount} (policies: ${login.policies.join(', ') || 'none'})`);
+    return { ...login, claims: describeClaims(claims) };
+}
+//# sourceMappingURL=job.js.map
+;// CONCATENATED MODULE: ../packages/identity/dist/index.js
+
+
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ../node_modules/@aws-sdk/client-iam/dist-cjs/index.js
+var client_iam_dist_cjs = __nccwpck_require__(1258);
+// EXTERNAL MODULE: ../node_modules/@aws-sdk/client-secrets-manager/dist-cjs/index.js
+var client_secrets_manager_dist_cjs = __nccwpck_require__(4572);
 ;// CONCATENATED MODULE: ../packages/stores/dist/aws/client.js
 
 
@@ -81358,7 +82008,7 @@ class AwsRotationVault {
 
 
 const RECORD_MARKER = 'keyfence-rotation';
-class VaultHttpError extends Error {
+class kv2_VaultHttpError extends Error {
     status;
     errors;
     what;
@@ -81452,7 +82102,7 @@ class Kv2RotationVault {
                 const parsed = http_parseJsonBody(response);
                 if (response.status >= 300 && response.status !== 404) {
                     const errors = isObject(parsed) && Array.isArray(parsed['errors']) ? parsed['errors'].map(String) : [];
-                    throw new VaultHttpError(response.status, errors, what);
+                    throw new kv2_VaultHttpError(response.status, errors, what);
                 }
                 return { status: response.status, body: parsed };
             }, {
@@ -81462,7 +82112,7 @@ class Kv2RotationVault {
                 timeoutMs: 30_000,
                 ...this.#options.retry,
                 isRetryable: (error) => error instanceof http_HttpTransportError ||
-                    (error instanceof VaultHttpError && retry_isRetryableHttpStatus(error.status)),
+                    (error instanceof kv2_VaultHttpError && retry_isRetryableHttpStatus(error.status)),
             });
         }
         catch (error) {
@@ -81476,7 +82126,7 @@ class Kv2RotationVault {
                 cause: error,
             });
         }
-        if (error instanceof VaultHttpError && error.status === 403) {
+        if (error instanceof kv2_VaultHttpError && error.status === 403) {
             return new errors_KeyfenceError(errors_StoreErrorCode.SECRET_ACCESS_DENIED, `Vault denied ${error.what}.`, {
                 hint: `Rotation needs read, create and update on ${this.#mount}/data/${this.#options.path} and ${this.#mount}/data/${this.#statePath}, and read and update on ${this.#mount}/metadata/${this.#options.path}.`,
                 cause: error,
@@ -81566,7 +82216,7 @@ class Kv2RotationVault {
                 return;
             }
             catch (error) {
-                if (!(error instanceof VaultHttpError && error.isCasMismatch) || attempt >= 2)
+                if (!(error instanceof kv2_VaultHttpError && error.isCasMismatch) || attempt >= 2)
                     throw error;
                 // Either our own write landed and only its answer was lost, or someone else wrote: look again.
                 const again = await this.#readRecord();
@@ -81669,7 +82319,7 @@ class Kv2RotationVault {
             written = await this.#writeData(this.#options.path, value, Number(from));
         }
         catch (error) {
-            if (!(error instanceof VaultHttpError && error.isCasMismatch))
+            if (!(error instanceof kv2_VaultHttpError && error.isCasMismatch))
                 throw error;
             const after = await this.#mainMetadata();
             const latest = await this.#readData(this.#options.path, after.current);
@@ -81722,7 +82372,7 @@ class Kv2RotationVault {
             await this.#writeRecord({ ...record, lock: { id: lock.id, owner, expiresAt: lock.expiresAt.toISOString() } }, version);
         }
         catch (error) {
-            if (!(error instanceof VaultHttpError && error.isCasMismatch))
+            if (!(error instanceof kv2_VaultHttpError && error.isCasMismatch))
                 throw error;
             const again = await this.#readRecord();
             if (again.record.lock?.id !== lock.id) {
@@ -81861,7 +82511,7 @@ function apiUrl(base, path) {
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/${path.split('/').map(encodeURIComponent).join('/')}`;
     return url;
 }
-function hintFor(error) {
+function kv_hintFor(error) {
     if (error.status === 403) {
         return `The token's policies must grant "read" on ${error.path} (for KV v2 the policy path includes data/, e.g. secret/data/ci/*).`;
     }
@@ -81926,7 +82576,7 @@ async function readVaultSecrets(requests, options) {
             if (!(error instanceof VaultReadError))
                 throw error;
             problems.push(`${path}: HTTP ${error.status}${error.errors.length > 0 ? ` (${error.errors.join('; ')})` : ''}`);
-            hints.add(hintFor(error));
+            hints.add(kv_hintFor(error));
             return undefined;
         }
     });
@@ -82066,7 +82716,7 @@ class AwsIamAccessKeyUpstream {
         }
     }
     async #keys() {
-        const listed = await this.#call('ListAccessKeys', () => this.#options.iam.send(new dist_cjs/* ListAccessKeysCommand */.Qxm({ UserName: this.#user })));
+        const listed = await this.#call('ListAccessKeys', () => this.#options.iam.send(new client_iam_dist_cjs/* ListAccessKeysCommand */.Qxm({ UserName: this.#user })));
         return (listed.AccessKeyMetadata ?? []).map((key) => ({
             id: key.AccessKeyId ?? '',
             active: key.Status === 'Active',
@@ -82091,10 +82741,10 @@ class AwsIamAccessKeyUpstream {
                 });
             }
             for (const other of others) {
-                await this.#call('DeleteAccessKey', () => this.#options.iam.send(new dist_cjs/* DeleteAccessKeyCommand */.yq0({ UserName: this.#user, AccessKeyId: other.id })));
+                await this.#call('DeleteAccessKey', () => this.#options.iam.send(new client_iam_dist_cjs/* DeleteAccessKeyCommand */.yq0({ UserName: this.#user, AccessKeyId: other.id })));
             }
         }
-        const created = await this.#call('CreateAccessKey', () => this.#options.iam.send(new dist_cjs/* CreateAccessKeyCommand */.hN({ UserName: this.#user })));
+        const created = await this.#call('CreateAccessKey', () => this.#options.iam.send(new client_iam_dist_cjs/* CreateAccessKeyCommand */.hN({ UserName: this.#user })));
         const id = created.AccessKey?.AccessKeyId;
         const secret = created.AccessKey?.SecretAccessKey;
         if (!id || !secret)
@@ -82111,7 +82761,7 @@ class AwsIamAccessKeyUpstream {
         }
         // A deactivated key (a rollback target) is switched back on.
         if (!found.active) {
-            await this.#call('UpdateAccessKey', () => this.#options.iam.send(new dist_cjs/* UpdateAccessKeyCommand */.SF3({
+            await this.#call('UpdateAccessKey', () => this.#options.iam.send(new client_iam_dist_cjs/* UpdateAccessKeyCommand */.SF3({
                 UserName: this.#user,
                 AccessKeyId: target.accessKeyId,
                 Status: 'Active',
@@ -82142,7 +82792,7 @@ class AwsIamAccessKeyUpstream {
             return;
         const found = (await this.#keys()).find((key) => key.id === previous);
         if (found?.active) {
-            await this.#call('UpdateAccessKey', () => this.#options.iam.send(new dist_cjs/* UpdateAccessKeyCommand */.SF3({ UserName: this.#user, AccessKeyId: previous, Status: 'Inactive' })));
+            await this.#call('UpdateAccessKey', () => this.#options.iam.send(new client_iam_dist_cjs/* UpdateAccessKeyCommand */.SF3({ UserName: this.#user, AccessKeyId: previous, Status: 'Inactive' })));
         }
     }
     async revoke(request) {
@@ -82151,7 +82801,7 @@ class AwsIamAccessKeyUpstream {
             return 'nothing-to-revoke';
         if (!(await this.#keys()).some((key) => key.id === previous))
             return 'nothing-to-revoke';
-        await this.#call('DeleteAccessKey', () => this.#options.iam.send(new dist_cjs/* DeleteAccessKeyCommand */.yq0({ UserName: this.#user, AccessKeyId: previous })));
+        await this.#call('DeleteAccessKey', () => this.#options.iam.send(new client_iam_dist_cjs/* DeleteAccessKeyCommand */.yq0({ UserName: this.#user, AccessKeyId: previous })));
         return 'revoked';
     }
 }
@@ -82650,11 +83300,11 @@ function createRotationTarget(runbook, env, onSecret) {
         const region = env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
         upstream = new AwsIamAccessKeyUpstream({
             config,
-            iam: new dist_cjs/* IAMClient */.h8v({ region }),
+            iam: new client_iam_dist_cjs/* IAMClient */.h8v({ region }),
             callerIdentity: async (credentials) => {
-                const sts = new client_sts_dist_cjs/* STSClient */.iM({ region, credentials, maxAttempts: 1 });
+                const sts = new dist_cjs/* STSClient */.iM({ region, credentials, maxAttempts: 1 });
                 try {
-                    const answer = await sts.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}));
+                    const answer = await sts.send(new dist_cjs/* GetCallerIdentityCommand */.zI({}));
                     return answer.Arn === undefined ? {} : { arn: answer.Arn };
                 }
                 finally {
@@ -83829,17 +84479,18 @@ function reportTable(report) {
 ;// CONCATENATED MODULE: ./lib/inputs.js
 
 
+
 // YAML 1.2 core schema booleans, as the toolkit's getBooleanInput accepts them.
-const TRUE = ['true', 'True', 'TRUE'];
-const FALSE = ['false', 'False', 'FALSE'];
+const inputs_TRUE = ['true', 'True', 'TRUE'];
+const inputs_FALSE = ['false', 'False', 'FALSE'];
 /** Reads the inputs from the runner's `INPUT_*` variables; every problem is reported at once, naming its input. */
 function readInputs() {
     const problems = [];
     const boolean = (name) => {
         const value = getInput(name);
-        if (value === '' || FALSE.includes(value))
+        if (value === '' || inputs_FALSE.includes(value))
             return false;
-        if (TRUE.includes(value))
+        if (inputs_TRUE.includes(value))
             return true;
         problems.push(`input "${name}" must be a YAML 1.2 boolean, true | True | TRUE | false | False | FALSE (got "${value}")`);
         return false;
@@ -83856,6 +84507,9 @@ function readInputs() {
     if (dryRun && rollback)
         problems.push('inputs "dry-run" and "rollback" do not go together: run one, then the other');
     const auditFile = getInput('audit-file');
+    const identity = readIdentityInputs(getInput, process.env);
+    for (const problem of identity.problems)
+        problems.push(problem.replace(/^([\w-]+): /, 'input "$1": '));
     if (problems.length > 0) {
         throw new errors_KeyfenceError(ErrorCode.USAGE, problems.join('\n'), {
             hint: 'fix the input under `with:` in the workflow; keyfence docs/action-rotate.md lists every input and its default',
@@ -83866,10 +84520,13 @@ function readInputs() {
         only,
         mode: dryRun ? 'plan' : rollback ? 'rollback' : 'rotate',
         ...(auditFile === '' ? {} : { auditFile }),
+        aws: identity.aws,
+        ...(identity.vault === undefined ? {} : { vault: identity.vault }),
     };
 }
 
 ;// CONCATENATED MODULE: ./lib/main.js
+
 
 
 
@@ -83892,11 +84549,15 @@ async function run() {
     env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
     try {
         const inputs = readInputs();
+        // No ID token (no `permissions: id-token: write`): fail before anything else, naming the permission.
+        assertIdTokenForInputs(inputs, env);
         const workspace = (0,external_node_path_.resolve)(env['GITHUB_WORKSPACE'] ?? process.cwd());
         if (!(0,external_node_fs_.existsSync)((0,external_node_path_.resolve)(workspace, inputs.runbooks))) {
             throw new errors_KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `input "runbooks" names ${inputs.runbooks}, which does not exist in the workspace (${workspace})`, { hint: 'paths are relative to the workspace; check out the repository first (actions/checkout)' });
         }
         const auditFile = (0,external_node_path_.resolve)(workspace, inputs.auditFile ?? (0,external_node_path_.join)(env['RUNNER_TEMP'] || (0,external_node_os_.tmpdir)(), AUDIT_FILE_NAME));
+        const onSecret = createMasker();
+        await obtainIdentities(inputs, onSecret);
         const report = await rotateRunbooks({
             // Named as the workflow writes it, so that errors say `rotation.yaml:4:7`, not a runner path.
             runbooksFile: inputs.runbooks,
@@ -83905,7 +84566,7 @@ async function run() {
             mode: inputs.mode,
             env,
             auditFile,
-            onSecret: createMasker(),
+            onSecret,
         });
         writeLog(report);
         setOutput('rotated', String(report.counts.rotated));
@@ -83920,6 +84581,29 @@ async function run() {
     }
     catch (thrown) {
         fail(thrown);
+    }
+}
+/**
+ * With `role-to-assume` and/or `url`, obtains the job's identities (the code action-fetch uses) and
+ * hands them to the engine through the variables the SDK and the Vault store read, each masked first.
+ * No session policy unless the user gives one: rotation writes.
+ */
+async function obtainIdentities(inputs, onSecret) {
+    const env = process.env;
+    const options = { env, onSecret, onInfo: info };
+    const { aws, vault } = inputs;
+    if (aws.roleToAssume !== undefined && aws.region !== undefined) {
+        const { credentials } = await assumeJobRole({ ...aws, roleToAssume: aws.roleToAssume, region: aws.region }, options);
+        for (const [name, value] of awsCredentialsEnv(credentials, aws.region)) {
+            env[name] = typeof value === 'string' ? value : value.reveal();
+        }
+    }
+    if (vault !== undefined) {
+        const login = await loginToVaultAsJob(vault, options);
+        env['VAULT_ADDR'] = vault.url;
+        env['VAULT_TOKEN'] = login.token.reveal();
+        if (vault.namespace !== undefined)
+            env['VAULT_NAMESPACE'] = vault.namespace;
     }
 }
 /** Registers every value and its derived forms with the runner's masker, each form once, before anything prints. */

@@ -1,5 +1,6 @@
 import { getInput } from '@actions/core';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
+import { type AwsRoleInputs, readIdentityInputs, type VaultLoginInputs } from '@keyfence/identity';
 import type { RotateMode } from '@keyfence/rotation';
 
 /** The action's inputs, parsed once and checked (see action.yml for each one's meaning). */
@@ -10,6 +11,9 @@ export interface RotateInputs {
   only: string[];
   mode: RotateMode;
   auditFile?: string;
+  /** The identity inputs shared with action-fetch (`role-to-assume`, ..., `url`, `method`, `role`, `path`). */
+  aws: AwsRoleInputs;
+  vault?: VaultLoginInputs;
 }
 
 // YAML 1.2 core schema booleans, as the toolkit's getBooleanInput accepts them.
@@ -40,6 +44,8 @@ export function readInputs(): RotateInputs {
   if (dryRun && rollback)
     problems.push('inputs "dry-run" and "rollback" do not go together: run one, then the other');
   const auditFile = getInput('audit-file');
+  const identity = readIdentityInputs(getInput, process.env);
+  for (const problem of identity.problems) problems.push(problem.replace(/^([\w-]+): /, 'input "$1": '));
 
   if (problems.length > 0) {
     throw new KeyfenceError(ErrorCode.USAGE, problems.join('\n'), {
@@ -51,5 +57,7 @@ export function readInputs(): RotateInputs {
     only,
     mode: dryRun ? 'plan' : rollback ? 'rollback' : 'rotate',
     ...(auditFile === '' ? {} : { auditFile }),
+    aws: identity.aws,
+    ...(identity.vault === undefined ? {} : { vault: identity.vault }),
   };
 }

@@ -10,8 +10,14 @@ import {
   KeyfenceError,
   type SecretValue,
 } from '@keyfence/core';
+import {
+  assertIdTokenForInputs,
+  assumeJobRole,
+  awsCredentialsEnv,
+  loginToVaultAsJob,
+} from '@keyfence/identity';
 import { type RotateReport, reportTable, rotateRunbooks } from '@keyfence/rotation';
-import { readInputs } from './inputs.js';
+import { type RotateInputs, readInputs } from './inputs.js';
 
 const AUDIT_FILE_NAME = 'keyfence-rotate-audit.jsonl';
 
@@ -30,6 +36,8 @@ export async function run(): Promise<void> {
   env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   try {
     const inputs = readInputs();
+    // No ID token (no `permissions: id-token: write`): fail before anything else, naming the permission.
+    assertIdTokenForInputs(inputs, env);
     const workspace = resolve(env['GITHUB_WORKSPACE'] ?? process.cwd());
     if (!existsSync(resolve(workspace, inputs.runbooks))) {
       throw new KeyfenceError(
@@ -42,6 +50,8 @@ export async function run(): Promise<void> {
       workspace,
       inputs.auditFile ?? join(env['RUNNER_TEMP'] || tmpdir(), AUDIT_FILE_NAME),
     );
+    const onSecret = createMasker();
+    await obtainIdentities(inputs, onSecret);
     const report = await rotateRunbooks({
       // Named as the workflow writes it, so that errors say `rotation.yaml:4:7`, not a runner path.
       runbooksFile: inputs.runbooks,
@@ -50,7 +60,7 @@ export async function run(): Promise<void> {
       mode: inputs.mode,
       env,
       auditFile,
-      onSecret: createMasker(),
+      onSecret,
     });
     writeLog(report);
     setOutput('rotated', String(report.counts.rotated));
@@ -62,6 +72,32 @@ export async function run(): Promise<void> {
     if (report.counts.failed > 0) process.exitCode = 1;
   } catch (thrown) {
     fail(thrown);
+  }
+}
+
+/**
+ * With `role-to-assume` and/or `url`, obtains the job's identities (the code action-fetch uses) and
+ * hands them to the engine through the variables the SDK and the Vault store read, each masked first.
+ * No session policy unless the user gives one: rotation writes.
+ */
+async function obtainIdentities(inputs: RotateInputs, onSecret: (value: SecretValue) => void): Promise<void> {
+  const env = process.env;
+  const options = { env, onSecret, onInfo: info };
+  const { aws, vault } = inputs;
+  if (aws.roleToAssume !== undefined && aws.region !== undefined) {
+    const { credentials } = await assumeJobRole(
+      { ...aws, roleToAssume: aws.roleToAssume, region: aws.region },
+      options,
+    );
+    for (const [name, value] of awsCredentialsEnv(credentials, aws.region)) {
+      env[name] = typeof value === 'string' ? value : value.reveal();
+    }
+  }
+  if (vault !== undefined) {
+    const login = await loginToVaultAsJob(vault, options);
+    env['VAULT_ADDR'] = vault.url;
+    env['VAULT_TOKEN'] = login.token.reveal();
+    if (vault.namespace !== undefined) env['VAULT_NAMESPACE'] = vault.namespace;
   }
 }
 

@@ -10,7 +10,10 @@ const meta = parse(readFileSync(join(ROOT, 'action-fetch/action.yml'), 'utf8')) 
   outputs: Record<string, unknown>;
   runs: { using: string; main: string; post: string };
 };
-const inputsSource = readFileSync(join(ROOT, 'action-fetch/src/inputs.ts'), 'utf8');
+// The identity inputs are read by @keyfence/identity (shared with action-rotate), the rest by the action.
+const inputsSource = ['action-fetch/src/inputs.ts', 'packages/identity/src/job.ts']
+  .map((file) => readFileSync(join(ROOT, file), 'utf8'))
+  .join('\n');
 
 describe('action-fetch/action.yml', () => {
   it('declares exactly the inputs the action reads', () => {

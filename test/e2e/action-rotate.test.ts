@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { type MotoServer, motoEnv, startMoto } from '../services/moto.js';
 import { type Started, startOrSkip } from '../services/require.js';
 import { findLeaks, newStep, runStep, type StepFiles, type StepRun } from '../support/action.js';
+import { type OidcIssuer, startOidcIssuer } from '../support/oidc.js';
 import {
   canLogIn,
   DatabaseFixture,
@@ -23,6 +24,7 @@ import { parseCommands } from '../support/runner.js';
 
 const ACTION_ROTATE = resolve(import.meta.dirname, '../../action-rotate/dist/index.js');
 const AUDIT_FILE_NAME = 'keyfence-rotate-audit.jsonl';
+const ROLE = 'arn:aws:iam::123456789012:role/keyfence-rotation';
 
 beforeAll(() => {
   if (!existsSync(ACTION_ROTATE)) throw new Error(`${ACTION_ROTATE} is missing: run \`npm run build\` first`);
@@ -135,7 +137,7 @@ describe('action-rotate: the documented workflow', () => {
     expect(block).toBe(example.replace(/^#.*\n/gm, ''));
   });
 
-  it('runs on a schedule and by hand, in a concurrency group, with an OIDC credentials step, the action and an audit upload', () => {
+  it('runs on a schedule and by hand, in a concurrency group, the action logging in with OIDC itself, and an audit upload', () => {
     const workflow = parse(example) as {
       on: Record<string, unknown>;
       permissions: Record<string, string>;
@@ -147,17 +149,10 @@ describe('action-rotate: the documented workflow', () => {
     expect(workflow.concurrency).toMatchObject({ group: expect.any(String), 'cancel-in-progress': false });
     const steps = Object.values(workflow.jobs)[0]?.steps ?? [];
     const uses = steps.map((step) => step.uses?.replace(/@.*/, ''));
-    expect(uses).toEqual([
-      'actions/checkout',
-      'keyfence/keyfence/action-fetch',
-      'keyfence/keyfence/action-rotate',
-      'actions/upload-artifact',
-    ]);
-    const [, fetch, rotate, upload] = steps as [Step, Step, Step, Step];
-    expect(fetch.with?.['export-credentials']).toBe(true);
-    expect(
-      Object.keys(fetch.with ?? {}).filter((name) => !declaredInputs('action-fetch').includes(name)),
-    ).toEqual([]);
+    expect(uses).toEqual(['actions/checkout', 'keyfence/keyfence/action-rotate', 'actions/upload-artifact']);
+    const [, rotate, upload] = steps as [Step, Step, Step];
+    expect(rotate.with?.['role-to-assume']).toMatch(/^arn:aws:iam::\d{12}:role\//);
+    expect(rotate.with?.['aws-region']).toBeTruthy();
     expect(
       Object.keys(rotate.with ?? {}).filter((name) => !declaredInputs('action-rotate').includes(name)),
     ).toEqual([]);
@@ -180,14 +175,17 @@ describe.skipIf(!postgres.ok || !moto.ok)(
     let sm: SecretsManagerClient;
     const fixtures: DatabaseFixture[] = [];
     let counter = 0;
+    let issuer: OidcIssuer;
 
-    beforeAll(() => {
+    beforeAll(async () => {
       if (moto.ok) sm = motoSecretsClient(moto.service.endpoint);
+      issuer = await startOidcIssuer();
     });
 
     afterAll(async () => {
       for (const fixture of fixtures) await fixture.cleanup();
       sm?.destroy();
+      await issuer?.stop();
     });
 
     /** A database with an application login and an admin login, their secrets in moto in AWS's layout. */
@@ -284,6 +282,99 @@ describe.skipIf(!postgres.ok || !moto.ok)(
         findLeaks(run, { 'the old password': fixture.appPassword, 'the new password': rotated.password }),
       ).toEqual([]);
       expect(findLeaks(run, { 'the admin password': fixture.adminPassword })).toEqual([]);
+    });
+
+    /** A job with no AWS credentials at all: only moto's endpoint, and the ID token when `idToken`. */
+    function oidcEnv(idToken: boolean): Record<string, string> {
+      if (!moto.ok) throw new Error(moto.reason);
+      return {
+        ...(idToken ? issuer.env() : {}),
+        AWS_ENDPOINT_URL: moto.service.endpoint,
+        AWS_EC2_METADATA_DISABLED: 'true',
+      };
+    }
+
+    /** The session moto's STS handed out under this session name (moto keeps every assumed role). */
+    async function assumedSession(sessionName: string) {
+      if (!moto.ok) throw new Error(moto.reason);
+      const data = (await (await fetch(`${moto.service.endpoint}/moto-api/data.json`)).json()) as {
+        sts?: {
+          AssumedRole?: Array<{
+            session_name: string;
+            access_key_id: string;
+            secret_access_key: string;
+            session_token: string;
+          }>;
+        };
+      };
+      return (data.sts?.AssumedRole ?? []).filter((role) => role.session_name === sessionName);
+    }
+
+    it('with role-to-assume: assumes the role with the OIDC token and rotates with its credentials, masked and nowhere else', async () => {
+      const { fixture, secretId, adminId } = await seed();
+      const files = newStep();
+      const runbooks = writeRunbooks(files, [{ name: 'orders-db', secretId, adminId }]);
+      const sessionName = `keyfence-rotate-${counter}-${Date.now()}`;
+
+      const run = await rotate(
+        files,
+        { runbooks, 'role-to-assume': ROLE, 'aws-region': 'us-east-1', 'role-session-name': sessionName },
+        oidcEnv(true),
+      );
+
+      expect(run.code, run.stdout).toBe(0);
+      expect(issuer.requests.at(-1)).toEqual({ audience: 'sts.amazonaws.com', status: 200 });
+      expect(run.stdout).toContain('GitHub OIDC token for AWS: ');
+      expect(run.stdout).toContain(
+        `Assumed arn:aws:sts::123456789012:assumed-role/keyfence-rotation/${sessionName}`,
+      );
+      const rotated = await current(secretId);
+      expect(rotated.password).not.toBe(fixture.appPassword);
+      expect(await canLogIn(rotated)).toBe(true);
+      expect(run.outputs).toMatchObject({ rotated: '1', failed: '0', skipped: '0' });
+
+      const sessions = await assumedSession(sessionName);
+      expect(sessions).toHaveLength(1);
+      const [session] = sessions as [(typeof sessions)[0]];
+      // No session policy by default: rotation writes.
+      expect(JSON.stringify(sessions)).not.toContain('"policy":"');
+      // Nothing handed to later steps: the credentials are this step's only.
+      expect(run.env).toEqual({});
+      expect(
+        findLeaks(run, {
+          'the access key id': session.access_key_id,
+          'the secret access key': session.secret_access_key,
+          'the session token': session.session_token,
+          'the old password': fixture.appPassword,
+          'the new password': rotated.password,
+        }),
+      ).toEqual([]);
+    });
+
+    it('with role-to-assume but no id-token permission: fails at once naming `permissions: id-token: write`, rotating nothing', async () => {
+      const { fixture, secretId, adminId } = await seed();
+      const files = newStep();
+      const runbooks = writeRunbooks(files, [{ name: 'orders-db', secretId, adminId }]);
+      const before = await versions(secretId);
+      const requestsBefore = issuer.requests.length;
+
+      const run = await rotate(
+        files,
+        { runbooks, 'role-to-assume': ROLE, 'aws-region': 'us-east-1' },
+        oidcEnv(false),
+      );
+
+      expect(run.code).toBe(1);
+      expect(errors(run)).toHaveLength(1);
+      expect(errors(run)[0]?.message).toContain('permissions: id-token: write');
+      expect(stackFrames(run)).toEqual([]);
+      expect(run.stderr).toBe('');
+      expect(run.outputs).toEqual({});
+      expect(issuer.requests.length).toBe(requestsBefore);
+      expect(await versions(secretId)).toEqual(before);
+      expect((await current(secretId)).password).toBe(fixture.appPassword);
+      expect(await canLogIn(fixture.appSecret())).toBe(true);
+      expect(existsSync(join(files.runnerTemp, AUDIT_FILE_NAME))).toBe(false);
     });
 
     it('with dry-run: plans, changes nothing anywhere, writes no audit file', async () => {

@@ -32,6 +32,18 @@ export {
   requestGitHubIdToken,
 } from './github/id-token.js';
 export {
+  type AssumedJobRole,
+  type AwsRoleInputs,
+  assertIdTokenForInputs,
+  assumeJobRole,
+  awsCredentialsEnv,
+  type IdentityInputs,
+  type JobIdentityOptions,
+  loginToVaultAsJob,
+  readIdentityInputs,
+  type VaultLoginInputs,
+} from './job.js';
+export {
   type VaultJwtLoginParams,
   type VaultLoginOptions,
   type VaultToken,
