@@ -49394,6 +49394,25 @@ const PATH_LIKE = /^(?:[./~]|[A-Za-z]:\\)?(?:[\w.@-]+[/\\]){2,}[\w.@-]*$/;
 const HEX_HASH = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}|[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64})$/;
 const HASH_CONTEXT = /sha\d*|md5|hash|checksum|integrity|digest|etag|commit|nonce|salt|uuid|guid|hmac_?alg/i;
 const SRI = /^sha(?:256|384|512)-[A-Za-z0-9+/]{20,}={0,2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+// kebab-case of words, as in header names: `x-aws-ec2-metadata-token`.
+const KEBAB_WORDS = /^[a-z]{1,12}[0-9]?(?:-[a-z]{1,12}[0-9]?)+$/;
+/** A PascalCase or camelCase identifier made of word-like parts (a type or function name). */
+function isIdentifierOfWords(value) {
+    if (!/^[A-Za-z][A-Za-z0-9]{5,}$/.test(value))
+        return false;
+    const parts = value.match(/[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+/g) ?? [];
+    const acronyms = parts.filter((p) => /^[A-Z]+$/.test(p));
+    // Random tokens break into many short pieces, consonant clusters and capital runs; words do not.
+    return (parts.length <= value.length / 3 &&
+        acronyms.length <= 1 &&
+        acronyms.every((p) => p.length <= 4) &&
+        parts.every((p) => /^\d{1,2}$/.test(p) || /^[A-Z]+$/.test(p) || isWordLike(p)));
+}
+function isWordLike(piece) {
+    const lower = piece.toLowerCase();
+    return lower.length >= 2 && /[aeiou]/.test(lower) && !/[^aeiou]{4}/.test(lower);
+}
 /**
  * Extra checks for generic (assignment-based) rules, which see far more candidates than
  * provider-specific ones: stopwords, code, paths and hashes are not secrets.
@@ -49403,6 +49422,8 @@ function isGenericNoise(secret, line) {
     if (GENERIC_STOPWORDS.some((w) => lower.includes(w)))
         return true;
     if (CODE_LIKE.test(secret) || PATH_LIKE.test(secret) || SRI.test(secret))
+        return true;
+    if (DATE_TIME.test(secret) || KEBAB_WORDS.test(secret) || isIdentifierOfWords(secret))
         return true;
     if (HEX_HASH.test(secret) && HASH_CONTEXT.test(line))
         return true;
