@@ -345,11 +345,14 @@ function pidAlive(pid) {
   }
 }
 
-/** Removes corpora built from the same source with older inputs, and abandoned temp dirs. */
-function pruneStaleCorpora(cacheDir, sourceDir, log) {
+/**
+ * Removes a case's cached builds (`<prefix><hash>` folders) made from the same source with older
+ * inputs, and temp folders whose builder process is gone; `keep` is the current build.
+ */
+export function pruneStaleBuilds(cacheDir, prefix, keep, sourceDir, log) {
   if (!existsSync(cacheDir)) return;
   for (const name of readdirSync(cacheDir)) {
-    if (!name.startsWith('corpus-')) continue;
+    if (!name.startsWith(prefix) || name === keep) continue;
     const abs = join(cacheDir, name);
     const tmp = /\.tmp-(\d+)$/.exec(name);
     if (tmp) {
@@ -359,7 +362,7 @@ function pruneStaleCorpora(cacheDir, sourceDir, log) {
     try {
       const m = JSON.parse(readFileSync(join(abs, MANIFEST_NAME), 'utf8'));
       if (m.source === sourceDir) {
-        log(`corpus: removing stale ${abs}`);
+        log(`${prefix.replace(/-$/, '')}: removing stale ${abs}`);
         rmSync(abs, { recursive: true, force: true });
       }
     } catch {
@@ -394,7 +397,7 @@ export function ensureCorpus({ cacheDir, sourceDir, seed = null, log = () => {} 
       copies === 1 ? 'y' : 'ies'
     })`,
   );
-  pruneStaleCorpora(cacheDir, sourceDir, log);
+  pruneStaleBuilds(cacheDir, 'corpus-', undefined, sourceDir, log);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

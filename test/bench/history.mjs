@@ -28,7 +28,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join, sep } from 'node:path';
-import { listSourceFiles } from './corpus.mjs';
+import { listSourceFiles, pruneStaleBuilds } from './corpus.mjs';
 import { ByteSource, FORMATS } from './secrets.mjs';
 
 export const HISTORY_GENERATOR_VERSION = 3;
@@ -915,27 +915,6 @@ function pidAlive(pid) {
   }
 }
 
-function pruneStale(cacheDir, keep, sourceDir, log) {
-  for (const name of readdirSync(cacheDir)) {
-    if (!name.startsWith('history-') || name === keep) continue;
-    const abs = join(cacheDir, name);
-    const tmp = /\.tmp-(\d+)$/.exec(name);
-    if (tmp) {
-      if (!pidAlive(Number(tmp[1]))) rmSync(abs, { recursive: true, force: true });
-      continue;
-    }
-    try {
-      const m = JSON.parse(readFileSync(join(abs, MANIFEST_NAME), 'utf8'));
-      if (m.source === sourceDir) {
-        log(`history: removing stale ${abs}`);
-        rmSync(abs, { recursive: true, force: true });
-      }
-    } catch {
-      // not ours or unreadable: leave it
-    }
-  }
-}
-
 /**
  * Ensures the history repositories exist; returns { dir, repo, warmRepo, manifest }.
  * options: { cacheDir, sourceDir, seed, commits, log }
@@ -966,7 +945,7 @@ export function ensureHistoryRepo({
     }
   }
   mkdirSync(cacheDir, { recursive: true });
-  pruneStale(cacheDir, name, sourceDir, log);
+  pruneStaleBuilds(cacheDir, 'history-', name, sourceDir, log);
   const started = Date.now();
   log(`history: building ${dir} (${commits} commits from ${sourceDir})`);
   const structureSeed = `keyfence-history v${HISTORY_GENERATOR_VERSION}:${seed ?? 'default'}`;

@@ -34,7 +34,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
-import { listSourceFiles, plantedFilesFor } from './corpus.mjs';
+import { listSourceFiles, plantedFilesFor, pruneStaleBuilds } from './corpus.mjs';
 import { ALNUM, BASE32, BASE64, ByteSource, FORMATS } from './secrets.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -459,21 +459,6 @@ async function buildImage(dir, name, { baseBinaries, depFiles, toolBinaries, rng
   };
 }
 
-function pruneStale(cacheDir, keep, sourceDir, log) {
-  for (const name of readdirSync(cacheDir)) {
-    if (!name.startsWith('image-') || name === keep) continue;
-    const abs = join(cacheDir, name);
-    try {
-      const m = JSON.parse(readFileSync(join(abs, MANIFEST_NAME), 'utf8'));
-      if (m.source !== sourceDir) continue;
-    } catch {
-      if (!/\.tmp-\d+$/.test(name)) continue;
-    }
-    log(`image: removing stale ${abs}`);
-    rmSync(abs, { recursive: true, force: true });
-  }
-}
-
 /**
  * Ensures the benchmark image exists; returns { dir, tar, warmTar, manifest }.
  * options: { cacheDir, sourceDir, seed, log }
@@ -514,7 +499,7 @@ export async function ensureImage({ cacheDir, sourceDir, seed = null, log = () =
     }
   }
   mkdirSync(cacheDir, { recursive: true });
-  pruneStale(cacheDir, name, sourceDir, log);
+  pruneStaleBuilds(cacheDir, 'image-', name, sourceDir, log);
   const started = Date.now();
   log(
     `image: building ${dir} (~${(total / 1e6).toFixed(0)} MB of layer content from ${sourceDir} and ${process.execPath})`,
