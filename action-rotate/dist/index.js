@@ -84434,6 +84434,18 @@ async function rotateRunbooks(options) {
 function cell(text) {
     return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 }
+const OUTCOME_SYMBOL = {
+    rotated: '✔',
+    'rolled-back': '↩',
+    'nothing-to-do': '·',
+    planned: '?',
+    failed: '✘',
+};
+/** One runbook's result in one line, for logs: `✔ orders-db: rotated, current v2 (1.3s)`. */
+function resultLine(result) {
+    const current = result.versions.current === undefined ? '' : `, current ${result.versions.current}`;
+    return `${OUTCOME_SYMBOL[result.outcome] ?? '-'} ${result.runbook}: ${result.outcome}${current} (${(result.durationMs / 1000).toFixed(1)}s)`;
+}
 /** A Markdown table of a report, for a job summary. */
 function reportTable(report) {
     const rows = report.results.map((result) => {
@@ -84535,13 +84547,6 @@ function readInputs() {
 
 
 const AUDIT_FILE_NAME = 'keyfence-rotate-audit.jsonl';
-const SYMBOL = {
-    rotated: '✔',
-    'rolled-back': '↩',
-    'nothing-to-do': '·',
-    planned: '?',
-    failed: '✘',
-};
 /** Runs the action: inputs -> rotateRunbooks -> log, annotations, job summary, outputs, exit code. */
 async function run() {
     const env = process.env;
@@ -84623,8 +84628,7 @@ function writeLog(report) {
     for (const fileWarning of report.fileWarnings)
         warning(fileWarning);
     for (const result of report.results) {
-        const current = result.versions.current === undefined ? '' : `, current ${result.versions.current}`;
-        info(`${SYMBOL[result.outcome] ?? '-'} ${result.runbook}: ${result.outcome}${current} (${(result.durationMs / 1000).toFixed(1)}s)`);
+        info(resultLine(result));
         for (const note of result.notes)
             info(`    ${note}`);
         for (const text of result.warnings)

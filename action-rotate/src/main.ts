@@ -16,18 +16,10 @@ import {
   awsCredentialsEnv,
   loginToVaultAsJob,
 } from '@keyfence/identity';
-import { type RotateReport, reportTable, rotateRunbooks } from '@keyfence/rotation';
+import { type RotateReport, reportTable, resultLine, rotateRunbooks } from '@keyfence/rotation';
 import { type RotateInputs, readInputs } from './inputs.js';
 
 const AUDIT_FILE_NAME = 'keyfence-rotate-audit.jsonl';
-
-const SYMBOL: Record<string, string> = {
-  rotated: '✔',
-  'rolled-back': '↩',
-  'nothing-to-do': '·',
-  planned: '?',
-  failed: '✘',
-};
 
 /** Runs the action: inputs -> rotateRunbooks -> log, annotations, job summary, outputs, exit code. */
 export async function run(): Promise<void> {
@@ -117,10 +109,7 @@ function createMasker(): (value: SecretValue) => void {
 function writeLog(report: RotateReport): void {
   for (const fileWarning of report.fileWarnings) warning(fileWarning);
   for (const result of report.results) {
-    const current = result.versions.current === undefined ? '' : `, current ${result.versions.current}`;
-    info(
-      `${SYMBOL[result.outcome] ?? '-'} ${result.runbook}: ${result.outcome}${current} (${(result.durationMs / 1000).toFixed(1)}s)`,
-    );
+    info(resultLine(result));
     for (const note of result.notes) info(`    ${note}`);
     for (const text of result.warnings) warning(text, { title: `keyfence rotate: ${result.runbook}` });
     if (result.error !== undefined) {

@@ -906,15 +906,6 @@ function buildRepo({ dir, sources, donorFiles, commits, structureSeed, secretRng
   };
 }
 
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-}
-
 /**
  * Ensures the history repositories exist; returns { dir, repo, warmRepo, manifest }.
  * options: { cacheDir, sourceDir, seed, commits, log }

@@ -15,6 +15,7 @@ export {
   type RotateReport,
   type RotateRunbooksOptions,
   reportTable,
+  resultLine,
   rotateRunbooks,
   selectRunbooks,
 } from './run.js';

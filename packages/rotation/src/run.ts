@@ -141,6 +141,20 @@ function cell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 }
 
+const OUTCOME_SYMBOL: Record<string, string> = {
+  rotated: '✔',
+  'rolled-back': '↩',
+  'nothing-to-do': '·',
+  planned: '?',
+  failed: '✘',
+};
+
+/** One runbook's result in one line, for logs: `✔ orders-db: rotated, current v2 (1.3s)`. */
+export function resultLine(result: RunbookResult): string {
+  const current = result.versions.current === undefined ? '' : `, current ${result.versions.current}`;
+  return `${OUTCOME_SYMBOL[result.outcome] ?? '-'} ${result.runbook}: ${result.outcome}${current} (${(result.durationMs / 1000).toFixed(1)}s)`;
+}
+
 /** A Markdown table of a report, for a job summary. */
 export function reportTable(report: RotateReport): string {
   const rows = report.results.map((result) => {

@@ -1,7 +1,13 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addMaskCommands } from '@keyfence/core';
-import { type RotateMode, type RotateReport, reportTable, rotateRunbooks } from '@keyfence/rotation';
+import {
+  type RotateMode,
+  type RotateReport,
+  reportTable,
+  resultLine,
+  rotateRunbooks,
+} from '@keyfence/rotation';
 import { parseCommandArgs, parseFormat, usageError } from '../args.js';
 import { EXIT, type Io } from '../io.js';
 
@@ -26,14 +32,6 @@ aws-secrets-manager, VAULT_ADDR / VAULT_TOKEN / VAULT_NAMESPACE for vault-kv2.
 Exit codes: 0 every runbook rotated or had nothing to do, 1 one failed, 2 bad runbook file or usage.
 `;
 
-const SYMBOL: Record<string, string> = {
-  rotated: '✔',
-  'rolled-back': '↩',
-  'nothing-to-do': '·',
-  planned: '?',
-  failed: '✘',
-};
-
 function splitList(values: string[] | undefined): string[] {
   return (values ?? [])
     .flatMap((value) => value.split(','))
@@ -44,10 +42,7 @@ function splitList(values: string[] | undefined): string[] {
 function textReport(report: RotateReport): string {
   const lines: string[] = [];
   for (const result of report.results) {
-    const current = result.versions.current === undefined ? '' : `, current ${result.versions.current}`;
-    lines.push(
-      `${SYMBOL[result.outcome] ?? '-'} ${result.runbook}: ${result.outcome}${current} (${(result.durationMs / 1000).toFixed(1)}s)`,
-    );
+    lines.push(resultLine(result));
     for (const note of result.notes) lines.push(`    ${note}`);
     for (const warning of result.warnings) lines.push(`    warning: ${warning}`);
     if (result.error !== undefined) {
