@@ -1,8 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { error, info, notice, setFailed, setOutput, summary, warning } from '@actions/core';
-import { ErrorCode, formatUserError, isKeyfenceError, KeyfenceError } from '@keyfence/core';
+import {
+  createRunner,
+  ErrorCode,
+  formatUserError,
+  isKeyfenceError,
+  KeyfenceError,
+  type Runner,
+  renderUntrusted,
+} from '@keyfence/core';
 import {
   defaultConfig,
   expandArchiveArgs,
@@ -30,11 +37,10 @@ import {
 import { readInputs, type ScanInputs } from './inputs.js';
 import { VERSION } from './version.js';
 
-const annotate = { error, warning, notice };
-
 /** Runs the action: inputs -> scan -> annotations, job summary, SARIF, outputs, exit code. */
 export async function run(): Promise<void> {
   const env = process.env;
+  const runner = createRunner({ env });
   try {
     const inputs = readInputs();
     const workspace = resolve(env['GITHUB_WORKSPACE'] ?? process.cwd());
@@ -59,36 +65,34 @@ export async function run(): Promise<void> {
     const reportFile = inputs.reportFile ? resolve(workspace, inputs.reportFile) : '';
     if (reportFile) writeReport(reportFile, findingsToJson(result));
 
-    // Indented, so that no file name in the log can pass for a workflow command.
-    info(`keyfence scanned ${scanned}`);
-    info(
+    runner.info(`keyfence scanned ${renderUntrusted(scanned)}`);
+    // The report names files the pull request chose: written as untrusted text, commands stopped.
+    runner.untrusted(
       findingsToText(result, { color: false })
         .replace(/^(?=.)/gm, '  ')
         .trimEnd(),
     );
     for (const a of findingAnnotations(result.findings, inputs.maxAnnotations))
-      annotate[a.level](a.message, a.properties);
+      runner[a.level](a.message, a.properties);
     if (env['GITHUB_STEP_SUMMARY']) {
       const reports: Record<string, string> = { SARIF: sarifFile };
       if (reportFile) reports['JSON'] = reportFile;
       const repo = repoContext(env);
-      await summary
-        .addRaw(findingsToGithubSummary(result, { scanned, reports, ...(repo ? { repo } : {}) }))
-        .write();
+      runner.appendSummary(findingsToGithubSummary(result, { scanned, reports, ...(repo ? { repo } : {}) }));
     }
-    setOutput('findings', String(result.findings.length));
-    setOutput('sarif-file', sarifFile);
-    setOutput('report-file', reportFile);
+    runner.setOutput('findings', String(result.findings.length));
+    runner.setOutput('sarif-file', sarifFile);
+    runner.setOutput('report-file', reportFile);
 
     const n = result.findings.length;
     if (n > 0 && inputs.failOn === 'findings') {
-      setFailed(
+      runner.setFailed(
         `keyfence found ${n} leaked secret${n === 1 ? '' : 's'}: revoke and rotate ${n === 1 ? 'it' : 'them'} ` +
           'first, then remove from the code; the job summary lists them all',
       );
     }
   } catch (e) {
-    fail(e);
+    fail(runner, e);
   }
 }
 
@@ -205,12 +209,12 @@ function emptyResult(config: ScanConfig): ScanResult {
 }
 
 /** The one top-level catch: user errors as `::error::` with their hint and no stack; bugs with it. */
-function fail(thrown: unknown): void {
+function fail(runner: Runner, thrown: unknown): void {
   const f = formatUserError(thrown);
   if (isKeyfenceError(thrown)) {
-    setFailed(f.hint ? `${f.message}\nhint: ${f.hint}` : f.message);
+    runner.setFailed(f.hint ? `${f.message}\nhint: ${f.hint}` : f.message);
     return;
   }
-  setFailed(`keyfence: internal error: ${f.message} (please report this as a bug, with the log)`);
-  if (f.stack) info(f.stack);
+  runner.setFailed(`keyfence: internal error: ${f.message} (please report this as a bug, with the log)`);
+  if (f.stack) runner.info(f.stack);
 }

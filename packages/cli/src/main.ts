@@ -1,4 +1,4 @@
-import { formatUserError, isKeyfenceError } from '@keyfence/core';
+import { formatUserError, isKeyfenceError, writeText } from '@keyfence/core';
 import { usageError } from './args.js';
 import { runBaseline } from './commands/baseline.js';
 import { runRotate } from './commands/rotate.js';
@@ -34,13 +34,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await runRotate(rest, io);
       case '--version':
       case '-V':
-        io.stdout.write(`${VERSION}\n`);
+        writeText(io.stdout, `${VERSION}\n`);
         return EXIT.clean;
       case undefined:
       case '--help':
       case '-h':
       case 'help':
-        io.stdout.write(HELP);
+        writeText(io.stdout, HELP);
         return EXIT.clean;
       default:
         throw usageError(
@@ -51,10 +51,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     const f = formatUserError(e);
     if (isKeyfenceError(e)) {
-      io.stderr.write(`keyfence: error: ${f.message}\n${f.hint ? `  hint: ${f.hint}\n` : ''}`);
+      writeText(io.stderr, `keyfence: error: ${f.message}\n${f.hint ? `  hint: ${f.hint}\n` : ''}`);
       return e.exitCode;
     }
-    io.stderr.write(
+    writeText(
+      io.stderr,
       `keyfence: internal error: ${f.message}\n${f.stack ?? ''}\nPlease report this as a bug.\n`,
     );
     return EXIT.internal;

@@ -7,7 +7,7 @@ export {
   KeyfenceError,
   USER_ERROR_EXIT_CODE,
 } from './errors.js';
-export { addMaskCommands, maskingForms } from './masking.js';
+export { maskingForms } from './masking.js';
 export {
   createHttpSend,
   type HttpRequest,
@@ -19,4 +19,24 @@ export {
 export { bypassesProxy, proxyAgentsFromEnv, proxySettingsFromEnv } from './net/proxy.js';
 export type { RetryOptions } from './retry.js';
 export { isRetryableHttpStatus, retry } from './retry.js';
+export {
+  type AnnotationLevel,
+  type AnnotationProperties,
+  addMaskCommands,
+  annotationCommand,
+  createRunner,
+  escapeCommandData,
+  escapeCommandProperty,
+  keyValueMessage,
+  looksLikeCommand,
+  neutraliseJson,
+  neutraliseLines,
+  type Runner,
+  type RunnerOptions,
+  renderUntrusted,
+  type TextSink,
+  workflowCommand,
+  writeJson,
+  writeText,
+} from './runner/index.js';
 export { REDACTED, SecretValue } from './secret.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addMaskCommands, maskingForms } from './masking.js';
+import { maskingForms } from './masking.js';
+import { addMaskCommands } from './runner/commands.js';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const b64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');

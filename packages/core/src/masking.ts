@@ -87,14 +87,3 @@ export function maskingForms(value: string): string[] {
   // form by masking a shorter one inside it first. Array#sort is stable, so ties keep insertion order.
   return [...forms].sort((a, b) => b.length - a.length);
 }
-
-// Same escaping as @actions/core's escapeData: the runner unescapes command data, so a raw
-// newline would end the command early and a raw '%' would be misread as an escape.
-function escapeCommandData(data: string): string {
-  return data.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
-}
-
-/** The `::add-mask::` workflow commands that register every masking form of the value. */
-export function addMaskCommands(value: string): string[] {
-  return maskingForms(value).map((form) => `::add-mask::${escapeCommandData(form)}`);
-}

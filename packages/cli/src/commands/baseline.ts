@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { renderUntrusted, writeText } from '@keyfence/core';
 import { writeBaseline } from '@keyfence/scanner';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, type Io } from '../io.js';
@@ -18,12 +19,12 @@ export async function runBaseline(argv: string[], io: Io): Promise<number> {
     output: { type: 'string', short: 'o' },
   });
   if (values.help) {
-    io.stdout.write(HELP);
+    writeText(io.stdout, HELP);
     return EXIT.clean;
   }
   const result = await runScanFromArgs(values, positionals, io);
   const file = values.output ?? '.keyfence-baseline.json';
   writeBaseline(resolve(io.cwd, file), result.findings);
-  io.stderr.write(`keyfence: wrote ${result.findings.length} finding(s) to ${file}\n`);
+  writeText(io.stderr, `keyfence: wrote ${result.findings.length} finding(s) to ${renderUntrusted(file)}\n`);
   return EXIT.clean;
 }

@@ -1,6 +1,5 @@
-import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { addMaskCommands } from '@keyfence/core';
+import { createRunner, writeJson, writeText } from '@keyfence/core';
 import {
   type RotateMode,
   type RotateReport,
@@ -58,10 +57,6 @@ function textReport(report: RotateReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function escapeAnnotation(text: string): string {
-  return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
-}
-
 /** `keyfence rotate`: runs the runbooks of a file (or plans them, or rolls them back one step). */
 export async function runRotate(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs('rotate', argv, {
@@ -75,7 +70,7 @@ export async function runRotate(argv: string[], io: Io): Promise<number> {
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
-    io.stdout.write(HELP);
+    writeText(io.stdout, HELP);
     return EXIT.clean;
   }
   if (positionals.length > 0)
@@ -88,6 +83,7 @@ export async function runRotate(argv: string[], io: Io): Promise<number> {
   const format = parseFormat(values.format, ['text', 'json'] as const, 'text');
   const env = io.env ?? process.env;
   const onRunner = env['GITHUB_ACTIONS'] === 'true';
+  const runner = createRunner({ env, out: io.stdout });
   const mode: RotateMode = dryRun ? 'plan' : values.rollback ? 'rollback' : 'rotate';
   const auditFile = resolve(
     io.cwd,
@@ -101,26 +97,22 @@ export async function runRotate(argv: string[], io: Io): Promise<number> {
     env,
     auditFile,
     // On a runner every value is masked before anything could print it.
-    ...(onRunner
-      ? { onSecret: (value) => io.stdout.write(`${addMaskCommands(value.reveal()).join('\n')}\n`) }
-      : {}),
+    ...(onRunner ? { onSecret: (value) => runner.mask(value) } : {}),
   });
 
-  for (const warning of report.fileWarnings) io.stderr.write(`keyfence: warning: ${warning}\n`);
-  io.stdout.write(format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : textReport(report));
+  for (const warning of report.fileWarnings) writeText(io.stderr, `keyfence: warning: ${warning}\n`);
+  if (format === 'json') writeJson(io.stdout, `${JSON.stringify(report, null, 2)}\n`);
+  else writeText(io.stdout, textReport(report));
   if (onRunner) {
     for (const result of report.results) {
       for (const warning of result.warnings)
-        io.stdout.write(`::warning title=keyfence rotate ${result.runbook}::${escapeAnnotation(warning)}\n`);
+        runner.warning(warning, { title: `keyfence rotate ${result.runbook}` });
       if (result.error !== undefined) {
         const hint = result.error.hint === undefined ? '' : `\n${result.error.hint}`;
-        io.stdout.write(
-          `::error title=keyfence rotate ${result.runbook}::${escapeAnnotation(result.error.message + hint)}\n`,
-        );
+        runner.error(result.error.message + hint, { title: `keyfence rotate ${result.runbook}` });
       }
     }
-    const summary = env['GITHUB_STEP_SUMMARY'];
-    if (summary) appendFileSync(summary, reportTable(report));
+    runner.appendSummary(reportTable(report));
   }
   return report.counts.failed > 0 ? EXIT.findings : EXIT.clean;
 }

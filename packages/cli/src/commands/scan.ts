@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { renderUntrusted, writeJson, writeText } from '@keyfence/core';
 import { findingsToJson, findingsToSarif, findingsToText } from '@keyfence/scanner';
 import { parseCommandArgs, parseFormat } from '../args.js';
 import { EXIT, type Io } from '../io.js';
@@ -61,7 +62,7 @@ export async function runScan(argv: string[], io: Io): Promise<number> {
     'no-color': { type: 'boolean' },
   });
   if (values.help) {
-    io.stdout.write(HELP);
+    writeText(io.stdout, HELP);
     return EXIT.clean;
   }
   const format = parseFormat(values.format, FORMATS, 'text');
@@ -78,14 +79,16 @@ export async function runScan(argv: string[], io: Io): Promise<number> {
     writeFileSync(resolve(io.cwd, values.output!), report);
     // The summary still goes to stderr, so a CI log says what happened.
     const n = result.findings.length;
-    io.stderr.write(
-      `keyfence: ${n === 0 ? 'no leaks found' : `${n} leak${n === 1 ? '' : 's'} found`}; report written to ${values.output}\n`,
+    writeText(
+      io.stderr,
+      `keyfence: ${n === 0 ? 'no leaks found' : `${n} leak${n === 1 ? '' : 's'} found`}; report written to ${renderUntrusted(values.output!)}\n`,
     );
   } else {
-    io.stdout.write(report);
+    if (format === 'text') writeText(io.stdout, report);
+    else writeJson(io.stdout, report);
   }
   if (format !== 'text') {
-    for (const w of result.warnings) io.stderr.write(`keyfence: warning: ${w}\n`);
+    for (const w of result.warnings) writeText(io.stderr, `keyfence: warning: ${renderUntrusted(w)}\n`);
   }
   return result.findings.length > 0 ? EXIT.findings : EXIT.clean;
 }

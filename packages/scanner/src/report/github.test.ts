@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { htmlElements, htmlText, renderGfm } from '../../../../test/support/markdown.js';
 import type { Finding } from '../finding.js';
 import type { ScanResult } from '../scan.js';
 import { findingAnnotations, findingsToGithubSummary, markdownText } from './github.js';
@@ -78,18 +79,38 @@ describe('findingAnnotations', () => {
 });
 
 describe('findingsToGithubSummary', () => {
+  const links = (md: string) =>
+    htmlElements(renderGfm(md))
+      .filter((e) => e.name === 'a')
+      .map((e) => [e.text, e.attributes['href']]);
+  const cells = (md: string, row: number) =>
+    htmlElements(renderGfm(md))
+      .filter((e) => e.name === 'tr')
+      [row]!.text.split('\n')
+      .filter(Boolean);
+
   it('lists every finding with links to its commit and to the file at that commit', () => {
     const md = findingsToGithubSummary(
       result([finding({ commit: SHA }), finding({ path: 'src/x.ts', line: 9, commit: SHA })]),
       { scanned: 'the commits of pull request #7', repo: REPO },
     );
-    expect(md).toContain('### keyfence: 2 leaked secrets found');
-    expect(md).toContain('Scanned the commits of pull request \\#7: 2 commits, 348 rules, 1.2 s.');
-    expect(md).toContain(
-      `| 1 | \`github-pat\`<br>GitHub personal access token | [<code>config/app.env:3</code>](https://github.example/acme/app/blob/${SHA}/config/app.env#L3) | [\`0123456789ab\`](https://github.example/acme/app/commit/${SHA}) | Dev One | <code>ghp_ab…</code> |`,
-    );
-    expect(md).toContain(`/blob/${SHA}/src/x.ts#L9)`);
-    expect(md).toMatch(/Revoke and rotate each credential at its provider first/);
+    const page = htmlText(renderGfm(md));
+    expect(page).toContain('keyfence: 2 leaked secrets found');
+    expect(page).toContain('Scanned the commits of pull request #7: 2 commits, 348 rules, 1.2 s.');
+    expect(cells(md, 1)).toEqual([
+      '1',
+      'github-patGitHub personal access token',
+      'config/app.env:3',
+      '0123456789ab',
+      'Dev One',
+      'ghp_ab…',
+    ]);
+    expect(links(md).slice(0, 2)).toEqual([
+      ['config/app.env:3', `https://github.example/acme/app/blob/${SHA}/config/app.env#L3`],
+      ['0123456789ab', `https://github.example/acme/app/commit/${SHA}`],
+    ]);
+    expect(links(md)[2]).toEqual(['src/x.ts:9', `https://github.example/acme/app/blob/${SHA}/src/x.ts#L9`]);
+    expect(page).toMatch(/Revoke and rotate each credential at its provider first/);
     expect(md).not.toContain('dev@example.com');
   });
 
@@ -97,10 +118,12 @@ describe('findingsToGithubSummary', () => {
     const multi = finding({ path: 'k.pem', line: 2 });
     multi.location.endLine = 5;
     const linked = findingsToGithubSummary(result([multi]), { scanned: 'files', repo: REPO });
-    expect(linked).toContain(`/blob/${'f'.repeat(40)}/k.pem#L2-L5)`);
-    expect(linked).toContain('<code>k.pem:2-5</code>');
+    expect(links(linked)).toEqual([
+      ['k.pem:2-5', `https://github.example/acme/app/blob/${'f'.repeat(40)}/k.pem#L2-L5`],
+    ]);
     const plain = findingsToGithubSummary(result([multi]), { scanned: 'files' });
-    expect(plain).not.toContain('](');
+    expect(links(plain)).toEqual([]);
+    expect(cells(plain, 1)[2]).toBe('k.pem:2-5');
   });
 
   it('escapes paths, descriptions and previews so that no cell breaks the table or the page', () => {
@@ -111,14 +134,84 @@ describe('findingsToGithubSummary', () => {
       commit: SHA,
     });
     const md = findingsToGithubSummary(result([f]), { scanned: 'files', repo: REPO });
-    const row = md.split('\n').find((l) => l.startsWith('| 1 |'))!;
-    expect(row).toContain('<code>a&#124;b/&lt;img src=x&gt;/(x) 1.env:3</code>');
-    expect(row).toContain('/blob/' + SHA + '/a%7Cb/%3Cimg%20src%3Dx%3E/%28x%29%201.env#L3)');
-    expect(row).toContain('Token \\*bold\\* \\| \\[link\\]\\(y\\) second line');
-    expect(row).toContain('<code>ab&#124;&lt;c…</code>');
-    // Six cells: exactly seven unescaped pipes.
-    expect(row.replace(/\\\|/g, '').split('|')).toHaveLength(8);
-    expect(markdownText('a & b <script>')).toBe('a &amp; b \\<script\\>');
+    const elements = htmlElements(renderGfm(md));
+    expect(elements.map((e) => e.name)).not.toContain('img');
+    expect(elements.map((e) => e.name)).not.toContain('em');
+    // The one bold text is keyfence's own advice.
+    expect(elements.filter((e) => e.name === 'strong').map((e) => e.text)).toEqual([
+      'Revoke and rotate each credential at its provider first.',
+    ]);
+    expect(cells(md, 1)).toEqual([
+      '1',
+      'github-patToken *bold* | [link](y) second line',
+      'a|b/<img src=x>/(x) 1.env:3',
+      '0123456789ab',
+      'Dev One',
+      'ab|<c…',
+    ]);
+    expect(links(md)[0]).toEqual([
+      'a|b/<img src=x>/(x) 1.env:3',
+      `https://github.example/acme/app/blob/${SHA}/a%7Cb/%3Cimg%20src%3Dx%3E/%28x%29%201.env#L3`,
+    ]);
+    expect(htmlText(renderGfm(markdownText('a & b <script>')))).toBe('a & b <script>');
+  });
+
+  it('renders hostile file names, authors, rules and notes as text, never as links or markup', () => {
+    const hostile = '[Rotate it here](https:/evil.example/x).env';
+    const findings = [
+      finding({ path: hostile, commit: SHA }),
+      finding({ path: 'www.evil.example/*a*_b_`c`~d~.env', commit: SHA }),
+      {
+        ...finding({ path: 'img.env' }),
+        location: {
+          path: 'etc/<b>x</b>',
+          line: 1,
+          column: 1,
+          endLine: 1,
+          image: 'https://evil.example/[x](y)',
+        },
+      },
+      {
+        ...finding({ path: 'z', commit: SHA }),
+        ruleId: 'x|`y`[z](https://evil.example)',
+        description: 'see https://evil.example and mail a@evil.example',
+      },
+    ];
+    findings[1]!.location.author = 'Mallory [click](https://evil.example) <m@evil.example>';
+    const md = findingsToGithubSummary(
+      result(findings, {
+        warnings: ['rule [w](https://evil.example/w) www.evil.example'],
+        problems: [
+          { kind: 'unreadable', path: '**p**<i>.env', message: 'cannot read https://evil.example/p' },
+        ],
+      }),
+      {
+        scanned: 'pull request [s](https://evil.example/s)',
+        repo: REPO,
+        reports: { SARIF: '/tmp/[r](https://evil.example/r)' },
+      },
+    );
+    const elements = htmlElements(renderGfm(md));
+    const hrefs = elements.filter((e) => e.name === 'a').map((e) => e.attributes['href'] ?? '');
+    // Only keyfence's own links: three files in the repository and three commits.
+    expect(hrefs).toHaveLength(6);
+    for (const href of hrefs) expect(href.startsWith('https://github.example/acme/app/')).toBe(true);
+    expect(elements.map((e) => e.name).filter((n) => ['em', 'del', 'b', 'i', 'img'].includes(n))).toEqual([]);
+    const page = htmlText(renderGfm(md));
+    for (const shown of [
+      `${hostile}:3`,
+      'www.evil.example/*a*_b_`c`~d~.env:3',
+      'Mallory [click](https://evil.example)',
+      'image https://evil.example/[x](y)',
+      'x|`y`[z](https://evil.example)',
+      'see https://evil.example and mail a@evil.example',
+      'warning: rule [w](https://evil.example/w) www.evil.example',
+      'not scanned: **p**<i>.env (cannot read https://evil.example/p)',
+      'Scanned pull request [s](https://evil.example/s)',
+      'SARIF report: /tmp/[r](https://evil.example/r)',
+    ]) {
+      expect(page).toContain(shown);
+    }
   });
 
   it('says a clean scan is clean, with what was scanned and any notes', () => {
@@ -130,15 +223,23 @@ describe('findingsToGithubSummary', () => {
       }),
       { scanned: 'the checked-out files', reports: { SARIF: '/tmp/keyfence.sarif' } },
     );
-    expect(md).toContain('### keyfence: no leaks found');
-    expect(md).toContain(
-      'Scanned the checked\\-out files: 1 file, 348 rules, 0.0 s, 2 in the baseline left out.',
+    const html = renderGfm(md);
+    const page = htmlText(html);
+    expect(page).toContain('keyfence: no leaks found');
+    expect(page).toContain(
+      'Scanned the checked-out files: 1 file, 348 rules, 0.0 s, 2 in the baseline left out.',
     );
-    expect(md).not.toContain('| # |');
-    expect(md).not.toContain('What to do');
-    expect(md).toContain('- warning: rule x skipped');
-    expect(md).toContain('- not scanned: locked.txt \\(cannot read \\(EACCES\\)\\)');
-    expect(md).toContain('- SARIF report: <code>/tmp/keyfence.sarif</code>');
+    expect(htmlElements(html).map((e) => e.name)).not.toContain('table');
+    expect(page).not.toContain('What to do');
+    expect(
+      htmlElements(html)
+        .filter((e) => e.name === 'li')
+        .map((e) => e.text),
+    ).toEqual([
+      'warning: rule x skipped',
+      'not scanned: locked.txt (cannot read (EACCES))',
+      'SARIF report: /tmp/keyfence.sarif',
+    ]);
   });
 
   it('stays within its byte budget and counts the rows it leaves out', () => {

@@ -155,7 +155,7 @@ function findingRow(f: Finding, index: number, repo: GithubRepoContext | undefin
       : `\`${loc.commit.slice(0, 12)}\``
     : '';
   const author = loc.author ? text(loc.author.replace(/\s*<[^>]*>$/, '')) : '';
-  const rule = `\`${f.ruleId.replace(/`/g, '')}\`<br>${text(f.description)}`;
+  const rule = `<code>${html(f.ruleId)}</code><br>${text(f.description)}`;
   return `| ${index} | ${rule} | ${fileCell} | ${commitCell} | ${author} | <code>${html(f.redacted)}</code> |`;
 }
 
@@ -178,25 +178,22 @@ function problemNotes(result: ScanResult): string[] {
   return more > 0 ? [...shown, `${more} more problems: see the log`] : shown;
 }
 
-/** Plain text for a markdown paragraph or table cell: no markup, no HTML, one line. */
+// Text inside raw HTML (`<code>…</code>`) is still parsed as markdown, and GFM turns `www.`,
+// `https://` and `a@b.c` into links even where no markup is, so backslash escapes are not enough:
+// every ASCII punctuation character that can take part in markup (all but `/`, `-` and `,`) is
+// written as a numeric character reference, which renders as itself and never as syntax.
+const MARKUP_PUNCTUATION = /[!"#$%&'()*+.:;<=>?@[\\\]^_`{|}~]/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/** Plain text for a markdown paragraph, table cell or HTML element: no markup, no HTML, no autolink, one line. */
 export function markdownText(value: string): string {
-  return value
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/[\\`*_{}[\]()<>#+!|~-]/g, '\\$&');
+  return value.replace(CONTROLS, ' ').replace(MARKUP_PUNCTUATION, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const text = markdownText;
 
-/** Text inside an HTML element in a table cell (`|` must not end the cell). */
-function html(value: string): string {
-  return value
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '&#124;');
-}
+/** Text inside an HTML element in a table cell: the same rendering (`|` must not end the cell either). */
+const html = markdownText;
 
 /** A repository path as a URL path: each segment encoded, plus the characters markdown links trip on. */
 function urlPath(path: string): string {

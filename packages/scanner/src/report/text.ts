@@ -1,3 +1,4 @@
+import { renderUntrusted } from '@keyfence/core';
 import type { Finding } from '../finding.js';
 import type { ScanResult } from '../scan.js';
 
@@ -12,11 +13,13 @@ export function findingsToText(result: ScanResult, options: TextOptions): string
     : { red: '', dim: '', bold: '', yellow: '', reset: '' };
   const out: string[] = [];
   const byFile = new Map<string, Finding[]>();
-  for (const f of result.findings) {
+  for (const raw of result.findings) {
+    // What a pull request chose (file names, rule ids from its config, secret text) is rendered as one safe line.
+    const f = renderedFinding(raw);
     const key = f.location.commit
       ? `${f.location.path} @ ${f.location.commit.slice(0, 12)}`
       : f.location.image
-        ? `${f.location.path}  (${imageWhere(f)})`
+        ? `${f.location.path}  (${imageWhere(raw)})`
         : f.location.path;
     const list = byFile.get(key);
     if (list) list.push(f);
@@ -35,9 +38,11 @@ export function findingsToText(result: ScanResult, options: TextOptions): string
     }
     out.push('');
   }
-  for (const w of result.warnings) out.push(`${c.yellow}warning:${c.reset} ${w}`);
+  for (const w of result.warnings) out.push(`${c.yellow}warning:${c.reset} ${renderUntrusted(w)}`);
   for (const p of result.problems)
-    out.push(`${c.yellow}warning:${c.reset} ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    out.push(
+      `${c.yellow}warning:${c.reset} ${p.path ? `${renderUntrusted(p.path)}: ` : ''}${renderUntrusted(p.message)}`,
+    );
   const s = result.stats;
   const mb = (s.bytes / 1024 / 1024).toFixed(1);
   const n = result.findings.length;
@@ -52,11 +57,29 @@ export function findingsToText(result: ScanResult, options: TextOptions): string
   return `${out.join('\n')}\n`;
 }
 
-/** `image REF, layer 2 sha256:0123456789ab; deleted in layer 3, still in the image`. */
+/** A finding with every field a scanned input controls rendered for a log line (see core's renderUntrusted). */
+function renderedFinding(f: Finding): Finding {
+  const loc = f.location;
+  return {
+    ...f,
+    ruleId: renderUntrusted(f.ruleId),
+    redacted: renderUntrusted(f.redacted),
+    location: {
+      ...loc,
+      path: renderUntrusted(loc.path),
+      ...(loc.commit !== undefined ? { commit: renderUntrusted(loc.commit) } : {}),
+      ...(loc.decodedFrom !== undefined ? { decodedFrom: loc.decodedFrom.map(renderUntrusted) } : {}),
+    },
+  };
+}
+
+/** `image REF, layer 2 sha256:0123456789ab; deleted in layer 3, still in the image`, rendered for a log line. */
 export function imageWhere(f: Finding): string {
   const loc = f.location;
-  const layer = loc.layer ? `, layer ${loc.layerIndex ?? '?'} ${loc.layer.slice(0, 19)}` : '';
+  const layer = loc.layer
+    ? `, layer ${loc.layerIndex ?? '?'} ${renderUntrusted(loc.layer.slice(0, 19))}`
+    : '';
   const deleted =
     loc.deletedInLayer !== undefined ? `; deleted in layer ${loc.deletedInLayer}, still in the image` : '';
-  return `image ${loc.image}${layer}${deleted}`;
+  return `image ${renderUntrusted(loc.image ?? '')}${layer}${deleted}`;
 }
