@@ -5,6 +5,7 @@ import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cli.js';
 import { TestRepo } from '../support/git.js';
+import { htmlText, renderGfm } from '../support/markdown.js';
 import { writeOciLayout } from '../support/oci.js';
 import { type ActionRun, runAction, type WorkflowCommand } from '../support/runner.js';
 import { sarifValidationErrors } from '../support/sarif.js';
@@ -52,6 +53,11 @@ function pullRequest(base: string, head: string): { name: string; payload: unkno
 
 function annotations(run: ActionRun, level = 'error'): WorkflowCommand[] {
   return run.commands.filter((c) => c.command === level);
+}
+
+/** The job summary as a reader sees it, rendered by a GFM renderer. */
+function summaryText(run: ActionRun): string {
+  return htmlText(renderGfm(run.summary));
 }
 
 function sarif(run: ActionRun): SarifLog {
@@ -113,7 +119,7 @@ describe('action-scan on a pull request', () => {
     expect(run.outputs['report-file']).toBe(join(workspace, 'reports/keyfence.json'));
 
     expect(run.summary).toContain('### keyfence: 1 leaked secret found');
-    expect(run.summary).toContain(`pull request \\#7 \\(${base.slice(0, 12)}..${head.slice(0, 12)}\\): `);
+    expect(summaryText(run)).toContain(`pull request #7 (${base.slice(0, 12)}..${head.slice(0, 12)}): `);
     expect(run.summary).toContain(`(https://github.example/acme/app/commit/${adding})`);
     expect(run.summary).toContain(`(https://github.example/acme/app/blob/${adding}/config/app.env#L3)`);
     expect(run.summary).toContain('Revoke and rotate each credential at its provider first');
@@ -253,7 +259,7 @@ describe('action-scan on a push', () => {
         .filter((a) => a.properties['file'])
         .map((a) => [a.properties['file'], a.properties['line']]),
     ).toEqual([['pay.py', '2']]);
-    expect(run.summary).toContain(`the pushed commits \\(${before.slice(0, 12)}..${after.slice(0, 12)}\\)`);
+    expect(summaryText(run)).toContain(`the pushed commits (${before.slice(0, 12)}..${after.slice(0, 12)})`);
     expectNoSecret(run, [old, token]);
   });
 
@@ -319,7 +325,7 @@ describe('action-scan on a push', () => {
     });
     expect(run.code, run.stdout).toBe(0);
     expect(run.outputs['findings']).toBe('0');
-    expect(run.summary).toContain('Scanned nothing: the push deleted refs/heads/gone');
+    expect(summaryText(run)).toContain('Scanned nothing: the push deleted refs/heads/gone');
   });
 });
 
@@ -452,7 +458,7 @@ describe('action-scan with image and artifacts inputs', () => {
     // Nothing in an image or archive maps to a repository file: no annotation points at one.
     expect(annotations(run).filter((a) => a.properties['file'])).toEqual([]);
     expect(run.summary).toContain('deleted in layer 2');
-    expect(run.summary).toContain('app.zip!/lib/app.jar!/application.properties');
+    expect(summaryText(run)).toContain('app.zip!/lib/app.jar!/application.properties');
     const uris = sarif(run).runs[0]!.results.map(
       (r) => r.locations[0]!.physicalLocation.artifactLocation.uri,
     );

@@ -104,102 +104,6 @@ function formatUserError(error) {
     return { message: describeThrown(error), code: ErrorCode.INTERNAL };
 }
 //# sourceMappingURL=errors.js.map
-;// CONCATENATED MODULE: ../packages/core/dist/masking.js
-// The GitHub runner masks a registered string only where it appears verbatim in a log line.
-// A multi-line secret is printed one line at a time, a JSON secret is usually printed field by
-// field, and encoded copies look nothing like the original, so each of those forms has to be
-// registered on its own.
-// Lines of two or three characters are kept: they are typically the tail of a wrapped base64
-// body (a PEM key, a JSON-escaped certificate) and still carry key material. Masking them costs
-// some log noise, which is cheaper than a leak. A single character is dropped: masking it would
-// star out that character throughout the whole log while hiding almost no information.
-const MIN_LINE_LENGTH = 2;
-// Short lines are not worth their base64 form: the encoding of a 2-7 character fragment is a
-// short string that would match unrelated base64 in the log far more often than the secret.
-const MIN_LINE_LENGTH_FOR_BASE64 = 8;
-function base64(text) {
-    return Buffer.from(text, 'utf8').toString('base64');
-}
-function base64url(text) {
-    return Buffer.from(text, 'utf8').toString('base64url');
-}
-function maskableLines(text) {
-    // Splitting on a lone '\r' as well as '\n' means no line keeps a stray '\r', whatever the line endings.
-    return text.split(/\r\n|\r|\n/).filter((line) => line.length >= MIN_LINE_LENGTH);
-}
-function parseJsonContainer(text) {
-    const start = text.trimStart()[0];
-    // Scalars are excluded: the value itself is already masked, and parsing every secret that
-    // happens to look like a number would only add noise.
-    if (start !== '{' && start !== '[')
-        return undefined;
-    try {
-        const parsed = JSON.parse(text);
-        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function jsonLeaves(root) {
-    const leaves = [];
-    // An explicit stack instead of recursion, so a deeply nested document can't overflow the call stack.
-    const pending = [root];
-    while (pending.length > 0) {
-        const node = pending.pop();
-        if (typeof node === 'string') {
-            leaves.push(node);
-        }
-        else if (typeof node === 'number') {
-            leaves.push(String(node));
-        }
-        else if (typeof node === 'object' && node !== null) {
-            // Keys are not masked: they name the fields ("password", "token") and masking them would
-            // garble ordinary log output without protecting anything.
-            pending.push(...Object.values(node));
-        }
-    }
-    return leaves;
-}
-/** Every string the runner must mask so the value cannot leak verbatim, line by line, as JSON fields, or encoded; longest first. */
-function maskingForms(value) {
-    const forms = new Set([value]);
-    if (/[\r\n]/.test(value)) {
-        for (const line of maskableLines(value)) {
-            forms.add(line);
-            if (line.length >= MIN_LINE_LENGTH_FOR_BASE64)
-                forms.add(base64(line));
-        }
-    }
-    const json = parseJsonContainer(value);
-    if (json !== undefined) {
-        for (const leaf of jsonLeaves(json)) {
-            if (leaf.length >= MIN_LINE_LENGTH)
-                forms.add(leaf);
-            for (const line of maskableLines(leaf))
-                forms.add(line);
-        }
-    }
-    if (value.length > 0) {
-        forms.add(base64(value));
-        forms.add(base64url(value));
-        forms.add(encodeURIComponent(value));
-    }
-    forms.delete('');
-    // Longest first so that a tool replacing forms one after another never breaks up a longer
-    // form by masking a shorter one inside it first. Array#sort is stable, so ties keep insertion order.
-    return [...forms].sort((a, b) => b.length - a.length);
-}
-// Same escaping as @actions/core's escapeData: the runner unescapes command data, so a raw
-// newline would end the command early and a raw '%' would be misread as an escape.
-function escapeCommandData(data) {
-    return data.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
-}
-/** The `::add-mask::` workflow commands that register every masking form of the value. */
-function addMaskCommands(value) {
-    return maskingForms(value).map((form) => `::add-mask::${escapeCommandData(form)}`);
-}
-//# sourceMappingURL=masking.js.map
 ;// CONCATENATED MODULE: external "node:http"
 const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 ;// CONCATENATED MODULE: external "node:https"
@@ -511,8 +415,305 @@ function isRetryableHttpStatus(status) {
     return status === 408 || status === 429 || (Number.isInteger(status) && status >= 500 && status <= 599);
 }
 //# sourceMappingURL=retry.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/masking.js
+// The GitHub runner masks a registered string only where it appears verbatim in a log line.
+// A multi-line secret is printed one line at a time, a JSON secret is usually printed field by
+// field, and encoded copies look nothing like the original, so each of those forms has to be
+// registered on its own.
+// Lines of two or three characters are kept: they are typically the tail of a wrapped base64
+// body (a PEM key, a JSON-escaped certificate) and still carry key material. Masking them costs
+// some log noise, which is cheaper than a leak. A single character is dropped: masking it would
+// star out that character throughout the whole log while hiding almost no information.
+const MIN_LINE_LENGTH = 2;
+// Short lines are not worth their base64 form: the encoding of a 2-7 character fragment is a
+// short string that would match unrelated base64 in the log far more often than the secret.
+const MIN_LINE_LENGTH_FOR_BASE64 = 8;
+function base64(text) {
+    return Buffer.from(text, 'utf8').toString('base64');
+}
+function base64url(text) {
+    return Buffer.from(text, 'utf8').toString('base64url');
+}
+function maskableLines(text) {
+    // Splitting on a lone '\r' as well as '\n' means no line keeps a stray '\r', whatever the line endings.
+    return text.split(/\r\n|\r|\n/).filter((line) => line.length >= MIN_LINE_LENGTH);
+}
+function parseJsonContainer(text) {
+    const start = text.trimStart()[0];
+    // Scalars are excluded: the value itself is already masked, and parsing every secret that
+    // happens to look like a number would only add noise.
+    if (start !== '{' && start !== '[')
+        return undefined;
+    try {
+        const parsed = JSON.parse(text);
+        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function jsonLeaves(root) {
+    const leaves = [];
+    // An explicit stack instead of recursion, so a deeply nested document can't overflow the call stack.
+    const pending = [root];
+    while (pending.length > 0) {
+        const node = pending.pop();
+        if (typeof node === 'string') {
+            leaves.push(node);
+        }
+        else if (typeof node === 'number') {
+            leaves.push(String(node));
+        }
+        else if (typeof node === 'object' && node !== null) {
+            // Keys are not masked: they name the fields ("password", "token") and masking them would
+            // garble ordinary log output without protecting anything.
+            pending.push(...Object.values(node));
+        }
+    }
+    return leaves;
+}
+/** Every string the runner must mask so the value cannot leak verbatim, line by line, as JSON fields, or encoded; longest first. */
+function maskingForms(value) {
+    const forms = new Set([value]);
+    if (/[\r\n]/.test(value)) {
+        for (const line of maskableLines(value)) {
+            forms.add(line);
+            if (line.length >= MIN_LINE_LENGTH_FOR_BASE64)
+                forms.add(base64(line));
+        }
+    }
+    const json = parseJsonContainer(value);
+    if (json !== undefined) {
+        for (const leaf of jsonLeaves(json)) {
+            if (leaf.length >= MIN_LINE_LENGTH)
+                forms.add(leaf);
+            for (const line of maskableLines(leaf))
+                forms.add(line);
+        }
+    }
+    if (value.length > 0) {
+        forms.add(base64(value));
+        forms.add(base64url(value));
+        forms.add(encodeURIComponent(value));
+    }
+    forms.delete('');
+    // Longest first so that a tool replacing forms one after another never breaks up a longer
+    // form by masking a shorter one inside it first. Array#sort is stable, so ties keep insertion order.
+    return [...forms].sort((a, b) => b.length - a.length);
+}
+//# sourceMappingURL=masking.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/runner/render.js
+// How text that keyfence did not write (file names, archive entries, image refs, authors, rule
+// descriptions from a config, messages quoting input) is made safe for a runner's log.
+//
+// The runner reads stdout and stderr line by line, splitting on CR, LF and CRLF. A line whose
+// text, after leading whitespace is trimmed, starts with `::` is a workflow command; a line that
+// contains `##[` anywhere may be a legacy one. So, visibly and reversibly for a reader:
+// - control characters (CR, LF, tab, ESC, C1, U+2028/9) become `\r`, `\n`, `\t`, `\xNN`, `\uNNNN`:
+//   an untrusted field is always one line, and cannot restyle a terminal either;
+// - `##[` becomes `#\#[`;
+// - a line (or field) whose first non-blank characters are `::` gets a `\` before them: `\::`.
+// Leading whitespace as either side counts it: JavaScript's \s and .NET's char.IsWhiteSpace
+// differ on U+0085, U+001C-U+001F, U+180E and U+FEFF, so the union is trimmed.
+const LEADING_BLANK = /^[\s\u0085\u001c-\u001f\u180e]*/;
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function visibleControl(ch) {
+    const named = NAMED[ch];
+    if (named !== undefined)
+        return named;
+    const code = ch.charCodeAt(0);
+    return code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, '0')}`
+        : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+/** `##[` anywhere becomes `#\#[`: no legacy command or log-viewer marker survives. */
+function neutraliseLegacyMarkers(text) {
+    return text.replaceAll('##[', '#\\#[');
+}
+/** A `\` before a leading `::` (after any blanks), so the line cannot be read as a workflow command. */
+function neutraliseLeadingCommand(line) {
+    const blank = LEADING_BLANK.exec(line)?.[0] ?? '';
+    return line.startsWith('::', blank.length) ? `${blank}\\${line.slice(blank.length)}` : line;
+}
+/** True when the runner would try to read this one line as a workflow command (new or legacy form). */
+function looksLikeCommand(line) {
+    const blank = LEADING_BLANK.exec(line)?.[0] ?? '';
+    return line.startsWith('::', blank.length) || line.includes('##[');
+}
+/** An untrusted value as one safe line of log text: controls visible, no `##[`, no leading `::`. */
+function renderUntrusted(value) {
+    return neutraliseLeadingCommand(neutraliseLegacyMarkers(value.replace(CONTROL, visibleControl)));
+}
+/** Any text bound for the log, line by line: no line can start a command and no `##[` survives. Lines end in LF. */
+function render_neutraliseLines(text) {
+    return text
+        .split(/\r\n|\r|\n/)
+        .map((line) => neutraliseLeadingCommand(neutraliseLegacyMarkers(line)))
+        .join('\n');
+}
+/**
+ * JSON bound for the log: `#` before `[` is written `\u0023`, which any JSON reader decodes back.
+ * Pretty-printed JSON cannot start a line with `::` (strings hold no raw newline), so `##[` is all
+ * that needs care.
+ */
+function render_neutraliseJson(json) {
+    return json.replaceAll('#[', '\\u0023[');
+}
+//# sourceMappingURL=render.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/runner/commands.js
+
+
+// Workflow commands, built only here. The runner unescapes %25, %0D and %0A in the data, and
+// also %3A and %2C in property values (`:` would end the property list, `,` would split it).
+/** Escapes a workflow command's data (after the second `::`). */
+function escapeCommandData(text) {
+    return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+}
+/** Escapes a workflow command's property value. */
+function escapeCommandProperty(text) {
+    return escapeCommandData(text).replaceAll(':', '%3A').replaceAll(',', '%2C');
+}
+const PROPERTY_NAMES = {
+    title: 'title',
+    file: 'file',
+    startLine: 'line',
+    endLine: 'endLine',
+    startColumn: 'col',
+    endColumn: 'endColumn',
+};
+/** One `::name k=v,k=v::data` line (no line break): name is keyfence's own, properties and data escaped. */
+function workflowCommand(name, properties, data) {
+    const props = Object.entries(properties)
+        .map(([key, value]) => `${key}=${escapeCommandProperty(value)}`)
+        .join(',');
+    return `::${name}${props ? ` ${props}` : ''}::${escapeCommandData(data)}`;
+}
+/**
+ * An annotation command. The message and title are display text: `##[` in them is neutralised.
+ * A file name holding `##[` cannot be named exactly without leaving `##[` in the log, so such an
+ * annotation is not pinned: the rendered path and line go into the message instead.
+ */
+function annotationCommand(level, message, properties = {}) {
+    let text = neutraliseLegacyMarkers(message);
+    let pinned = properties;
+    if (properties.file?.includes('##[')) {
+        const { file, startLine, endLine, startColumn, endColumn, ...rest } = properties;
+        text += ` (in ${renderUntrusted(file)}${startLine === undefined ? '' : `:${startLine}`})`;
+        pinned = rest;
+    }
+    const props = {};
+    for (const [key, value] of Object.entries(pinned)) {
+        if (value === undefined)
+            continue;
+        props[PROPERTY_NAMES[key]] = key === 'title' ? neutraliseLegacyMarkers(String(value)) : String(value);
+    }
+    return workflowCommand(level, props, text);
+}
+/** The `::add-mask::` workflow commands that register every masking form of the value. */
+function addMaskCommands(value) {
+    return maskingForms(value).map((form) => workflowCommand('add-mask', {}, form));
+}
+//# sourceMappingURL=commands.js.map
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ../packages/core/dist/runner/runner.js
+
+
+
+
+
+/** The heredoc form of a file command, with a random delimiter that cannot occur in name or value. */
+function keyValueMessage(name, value) {
+    const delimiter = `ghadelimiter_${(0,external_node_crypto_namespaceObject.randomUUID)()}`;
+    if (name.includes(delimiter) || value.includes(delimiter)) {
+        throw new Error('a value contains the file-command delimiter');
+    }
+    return `${name}<<${delimiter}${external_node_os_namespaceObject.EOL}${value}${external_node_os_namespaceObject.EOL}${delimiter}${external_node_os_namespaceObject.EOL}`;
+}
+/** A resume token for `::stop-commands::`, one that the text it guards does not contain. */
+function stopToken(text) {
+    for (;;) {
+        const token = `keyfence-${(0,external_node_crypto_namespaceObject.randomUUID)()}`;
+        if (!text.includes(token))
+            return token;
+    }
+}
+/** Writes neutralised text lines to a sink (a CLI's stdout or stderr): nothing in it can act as a command. */
+function writeText(sink, text) {
+    if (text !== '')
+        sink.write(neutraliseLines(text));
+}
+/** Writes a JSON document to a sink with `##[` encoded away; it parses to the same value. */
+function writeJson(sink, json) {
+    sink.write(neutraliseJson(json));
+}
+/** The runner of a real job: workflow commands on stdout, file commands in GITHUB_ENV / _OUTPUT / _STATE / _STEP_SUMMARY. */
+function createRunner(options = {}) {
+    const env = options.env ?? process.env;
+    const out = options.out ?? process.stdout;
+    const setExitCode = options.setExitCode ??
+        ((code) => {
+            process.exitCode = code;
+        });
+    const line = (text) => {
+        out.write(`${text}${external_node_os_namespaceObject.EOL}`);
+    };
+    const masked = new Set();
+    const annotate = (level) => (message, properties) => line(annotationCommand(level, message, properties));
+    const fileCommand = (variable, name, value) => {
+        const path = env[variable];
+        // Never fall back to the deprecated stdout commands: that would print the value into the log.
+        if (!path)
+            throw new Error(`${variable} is not set: this action must run as a GitHub Actions step.`);
+        (0,external_node_fs_namespaceObject.appendFileSync)(path, keyValueMessage(name, value), { encoding: 'utf8' });
+    };
+    const error = annotate('error');
+    return {
+        input: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim(),
+        mask: (secret) => {
+            for (const command of addMaskCommands(secret.reveal())) {
+                if (masked.has(command))
+                    continue;
+                masked.add(command);
+                line(command);
+            }
+        },
+        info: (message) => line(render_neutraliseLines(message)),
+        untrusted: (text) => {
+            const body = render_neutraliseLines(text);
+            const token = stopToken(body);
+            line(workflowCommand('stop-commands', {}, token));
+            line(body);
+            line(workflowCommand(token, {}, ''));
+        },
+        notice: annotate('notice'),
+        warning: annotate('warning'),
+        error,
+        setFailed: (message) => {
+            setExitCode(1);
+            error(message);
+        },
+        exportVariable: (name, value) => fileCommand('GITHUB_ENV', name, value),
+        setOutput: (name, value) => fileCommand('GITHUB_OUTPUT', name, value),
+        saveState: (name, value) => fileCommand('GITHUB_STATE', name, value),
+        state: (name) => env[`STATE_${name}`] ?? '',
+        appendSummary: (markdown) => {
+            const path = env['GITHUB_STEP_SUMMARY'];
+            if (path)
+                (0,external_node_fs_namespaceObject.appendFileSync)(path, `${markdown}${external_node_os_namespaceObject.EOL}`, { encoding: 'utf8' });
+        },
+    };
+}
+//# sourceMappingURL=runner.js.map
+;// CONCATENATED MODULE: ../packages/core/dist/runner/index.js
+
+
+
+//# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ../packages/core/dist/secret.js
 
 /** Placeholder printed wherever a secret would otherwise be rendered. */
@@ -595,6 +796,7 @@ class SecretValue {
 
 
 
+
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./lib/report.js
 
@@ -610,61 +812,10 @@ function reportFailure(runner, error) {
     process.exitCode = 1;
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./lib/runner.js
+// The runner's side of this action is core's one writer to the log; re-exported under the names
+// fetch, cleanup and their tests already use.
 
-
-
-
-/** Escapes data for a workflow command the way the toolkit does: the runner unescapes %25, %0D, %0A. */
-function escapeData(text) {
-    return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
-}
-/** The heredoc form of a file command, with a random delimiter that cannot occur in name or value. */
-function keyValueMessage(name, value) {
-    const delimiter = `ghadelimiter_${(0,external_node_crypto_namespaceObject.randomUUID)()}`;
-    if (name.includes(delimiter) || value.includes(delimiter)) {
-        throw new Error('a value contains the file-command delimiter');
-    }
-    return `${name}<<${delimiter}${external_node_os_namespaceObject.EOL}${value}${external_node_os_namespaceObject.EOL}${delimiter}${external_node_os_namespaceObject.EOL}`;
-}
-/** The runner of a real job: workflow commands on stdout, file commands in GITHUB_ENV / _OUTPUT / _STATE / _STEP_SUMMARY. */
-function createRunner(env = process.env, write = (text) => process.stdout.write(text)) {
-    const masked = new Set();
-    const command = (name, message) => write(`::${name}::${escapeData(message)}${external_node_os_namespaceObject.EOL}`);
-    const fileCommand = (variable, name, value) => {
-        const path = env[variable];
-        // Never fall back to the deprecated stdout commands: that would print the value into the log.
-        if (!path)
-            throw new Error(`${variable} is not set: this action must run as a GitHub Actions step.`);
-        (0,external_node_fs_namespaceObject.appendFileSync)(path, keyValueMessage(name, value), { encoding: 'utf8' });
-    };
-    return {
-        input: (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim(),
-        mask: (secret) => {
-            for (const line of addMaskCommands(secret.reveal())) {
-                if (masked.has(line))
-                    continue;
-                masked.add(line);
-                write(`${line}${external_node_os_namespaceObject.EOL}`);
-            }
-        },
-        info: (message) => write(`${message}${external_node_os_namespaceObject.EOL}`),
-        notice: (message) => command('notice', message),
-        warning: (message) => command('warning', message),
-        error: (message) => command('error', message),
-        exportVariable: (name, value) => fileCommand('GITHUB_ENV', name, value),
-        setOutput: (name, value) => fileCommand('GITHUB_OUTPUT', name, value),
-        saveState: (name, value) => fileCommand('GITHUB_STATE', name, value),
-        state: (name) => env[`STATE_${name}`] ?? '',
-        appendSummary: (markdown) => {
-            const path = env['GITHUB_STEP_SUMMARY'];
-            if (path)
-                (0,external_node_fs_namespaceObject.appendFileSync)(path, `${markdown}${external_node_os_namespaceObject.EOL}`, { encoding: 'utf8' });
-        },
-    };
-}
 
 ;// CONCATENATED MODULE: ./lib/post.js
 
