@@ -157,14 +157,20 @@ describe('createRunner', () => {
     fc.assert(
       fc.property(hostileText, hostileText, hostileText, (info, report, message) => {
         const { runner, output, exitCode } = bufferedRunner();
+        runner.startGroup(info);
         runner.info(info);
+        runner.debug(message);
+        runner.endGroup();
         runner.untrusted(report);
         runner.error(message, { file: 'src/app.ts', startLine: 2 });
         runner.setFailed('keyfence found 1 leaked secret');
         const commands = runnerCommands(output());
-        const token = commands[0]!.data;
+        const token = commands[3]!.data;
         expect(token).toMatch(/^keyfence-[0-9a-f-]{36}$/);
         expect(commands.map((c) => [c.command, c.properties, c.data])).toEqual([
+          ['group', {}, info.replaceAll('##[', '#\\#[')],
+          ['debug', {}, message.replaceAll('##[', '#\\#[')],
+          ['endgroup', {}, ''],
           ['stop-commands', {}, token],
           [token, {}, ''],
           ['error', { file: 'src/app.ts', line: '2' }, message.replaceAll('##[', '#\\#[')],

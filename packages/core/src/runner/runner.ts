@@ -9,7 +9,7 @@ import {
   annotationCommand,
   workflowCommand,
 } from './commands.js';
-import { neutraliseJson, neutraliseLines } from './render.js';
+import { neutraliseJson, neutraliseLegacyMarkers, neutraliseLines } from './render.js';
 
 // The one way keyfence writes to a runner (and to any terminal): every line of plain text is
 // neutralised, every workflow command is built by ./commands.ts. Written against the documented
@@ -32,6 +32,11 @@ export interface Runner {
   info(message: string): void;
   /** Untrusted text (a report naming files) between stop-commands and its resume token, neutralised too. */
   untrusted(text: string): void;
+  /** A debug message, shown when step debug logging is on. */
+  debug(message: string): void;
+  /** Starts a collapsible group of log lines, titled (the title is display text). */
+  startGroup(title: string): void;
+  endGroup(): void;
   notice(message: string, properties?: AnnotationProperties): void;
   warning(message: string, properties?: AnnotationProperties): void;
   error(message: string, properties?: AnnotationProperties): void;
@@ -117,6 +122,9 @@ export function createRunner(options: RunnerOptions = {}): Runner {
       line(body);
       line(workflowCommand(token, {}, ''));
     },
+    debug: (message) => line(workflowCommand('debug', {}, neutraliseLegacyMarkers(message))),
+    startGroup: (title) => line(workflowCommand('group', {}, neutraliseLegacyMarkers(title))),
+    endGroup: () => line(workflowCommand('endgroup', {}, '')),
     notice: annotate('notice'),
     warning: annotate('warning'),
     error,
