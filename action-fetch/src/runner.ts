@@ -1,3 +1,3 @@
-// The runner's side of this action is core's one writer to the log; re-exported under the names
-// fetch, cleanup and their tests already use.
-export { createRunner, escapeCommandData as escapeData, keyValueMessage, type Runner } from '@keyfence/core';
+// The runner's side of this action is core's one writer to the log (packages/core/src/runner),
+// re-exported under the name fetch, cleanup and their tests import.
+export { createRunner, type Runner } from '@keyfence/core';
