@@ -17,6 +17,24 @@ import { fake } from '../support/secrets.js';
 
 const ACTION = 'action-scan';
 const OWN_LINKS = 'https://github.example/acme/app/';
+const SUMMARY_ELEMENTS = [
+  'h3',
+  'h4',
+  'p',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'code',
+  'br',
+  'a',
+  'ol',
+  'ul',
+  'li',
+  'strong',
+];
 
 /** The three names from the report, and a markdown link posing as advice. */
 const REPORTED_NAMES = [
@@ -139,8 +157,11 @@ function expectOnlyMeantCommands(mode: Mode, planted: Planted[], run: ActionRun)
   for (const c of rest) expect([c.command, c.form]).toEqual(['error', 'v2']);
   expect(rest.map(comparable).sort()).toEqual(expectedCommands(mode, planted));
   expect(`${run.stdout}${run.stderr}`).not.toContain('##[');
-  const links = htmlElements(renderGfm(run.summary)).filter((e) => e.name === 'a');
-  for (const a of links) expect(a.attributes['href']?.startsWith(OWN_LINKS)).toBe(true);
+  const elements = htmlElements(renderGfm(run.summary));
+  // Only the elements keyfence's own summary is made of; nothing from a name or a content.
+  for (const e of elements) expect(SUMMARY_ELEMENTS).toContain(e.name);
+  for (const a of elements.filter((e) => e.name === 'a'))
+    expect(a.attributes['href']?.startsWith(OWN_LINKS)).toBe(true);
   for (const p of planted) expect(`${run.stdout}${run.stderr}${run.summary}`).not.toContain(p.secret);
 }
 
