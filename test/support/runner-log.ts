@@ -112,8 +112,3 @@ export function runnerCommands(output: string): RunnerCommand[] {
   }
   return out;
 }
-
-/** The output with lines the runner reads as commands dropped: what a reader sees as log text. */
-export function plainLines(output: string): string[] {
-  return output.split(/\r\n|\r|\n/).filter((line) => runnerCommands(line).length === 0);
-}
