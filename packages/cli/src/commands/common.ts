@@ -166,7 +166,13 @@ async function scanFilesFromArgs(
   if (range) {
     if (absolute.length > 1)
       throw usageError('the git modes scan one repository', 'pass one folder inside it (default: .)');
-    return scanGit({ repo: absolute[0]!, range, config, ...(baseline ? { baseline } : {}) });
+    return scanGit({
+      repo: absolute[0]!,
+      range,
+      config,
+      ...(baseline ? { baseline } : {}),
+      ...(values['scan-binaries'] ? { scanBinaries: true } : {}),
+    });
   }
   const options: Parameters<typeof scanPaths>[0] = { paths: absolute, config };
   if (values['scan-binaries']) options.scanBinaries = true;

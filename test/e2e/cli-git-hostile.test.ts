@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { keyfence } from '../support/cli.js';
+import { TestRepo } from '../support/git.js';
+import { fake } from '../support/secrets.js';
+
+interface JsonReport {
+  findings: { ruleId: string; location: { path: string; line: number; commit?: string } }[];
+  problems: { kind: string; path?: string; message: string }[];
+}
+
+function scanDiff(repo: TestRepo, range: string, ...extra: string[]): JsonReport & { code: number } {
+  const run = keyfence(['scan', '--diff', range, '--format', 'json', ...extra], repo.dir);
+  expect(run.stderr).not.toMatch(/internal error/);
+  return { code: run.code, ...(JSON.parse(run.stdout) as JsonReport) };
+}
+
+function where(report: JsonReport): [string, number, string][] {
+  return report.findings.map((f) => [f.location.path, f.location.line, f.ruleId]);
+}
+
+describe('keyfence scan --diff: line accounting', () => {
+  // Each case: the file before (no final newline, VS Code's default) and after, and the line
+  // the token ends up on.
+  const cases: [string, (t: string) => string, (t: string) => string, number][] = [
+    ['appended as the last line, no final newline', () => 'a\nb', (t) => `a\nb\nT=${t}`, 3],
+    ['appended as the last line, with a final newline', () => 'a\nb', (t) => `a\nb\nT=${t}\n`, 3],
+    ['appended before a new last line', () => 'a\nb', (t) => `a\nb\nT=${t}\nc`, 3],
+    ['joined onto the old last line', () => 'a\nb', (t) => `a\nb T=${t}`, 2],
+    ['prepended, the old last line kept', () => 'a\nb', (t) => `T=${t}\na\nb`, 1],
+    ['inserted in the middle', () => 'a\nb', (t) => `a\nT=${t}\nb`, 2],
+    ['a final newline removed after it', (t) => `a\nT=${t}\n`, () => 'a\nc', 0],
+    ['the only line of a new file', () => '', (t) => `T=${t}`, 1],
+  ];
+  for (const [name, oldText, newText, line] of cases) {
+    it(`reports a token ${name} at the right line`, () => {
+      const repo = new TestRepo();
+      const token = fake.githubPat();
+      const old = oldText(token);
+      const base = repo.commit('init', old === '' ? {} : { 'app.env': old });
+      repo.commit('edit', { 'app.env': newText(token) });
+      const report = scanDiff(repo, `${base}..HEAD`);
+      expect(where(report)).toEqual(line === 0 ? [] : [['app.env', line, 'github-pat']]);
+    });
+  }
+});
+
+describe('keyfence scan --diff: large files', () => {
+  it('finds a private key across the fragment cut, once', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', { 'README.md': 'x\n' });
+    const key = fake.rsaPrivateKey();
+    // 64 characters a line (63 and the diff's "+"): the cut falls about 13 lines into the key.
+    const filler = `${'a'.repeat(63)}\n`.repeat(8 * 16384 - 13);
+    const fillerLines = 8 * 16384 - 13;
+    repo.commit('big', { 'big/key.pem': `${filler}${key}` });
+    const report = scanDiff(repo, `${base}..HEAD`);
+    expect(where(report)).toEqual([['big/key.pem', fillerLines + 1, 'private-key-rsa']]);
+  });
+});
+
+describe('keyfence scan --diff: what the pull request says about its own files', () => {
+  it('scans .env files that a .gitattributes in the pull request marks -diff', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', { 'README.md': 'x\n' });
+    repo.commit('hide', {
+      '.gitattributes': '*.env -diff\n*.txt binary\n',
+      'deploy/app.env': `A=1\nTOKEN=${fake.githubPat()}\n`,
+      'notes.txt': `stripe ${fake.stripeLive()}\n`,
+    });
+    const report = scanDiff(repo, `${base}..HEAD`);
+    expect(where(report)).toEqual([
+      ['deploy/app.env', 2, 'github-pat'],
+      ['notes.txt', 1, 'stripe-secret-key'],
+    ]);
+  });
+
+  it('decodes UTF-16 files (either byte order, with or without a byte-order mark)', () => {
+    const repo = new TestRepo();
+    const utf16 = (text: string, order: 'le' | 'be', bom: boolean): Buffer => {
+      const le = Buffer.from(`${bom ? '\uFEFF' : ''}${text}`, 'utf16le');
+      return order === 'le' ? le : Buffer.from(le).swap16();
+    };
+    const base = repo.commit('init', { 'old.txt': utf16(`kept ${fake.githubPat()}\r\n`, 'le', true) });
+    repo.commit('add', {
+      'le.txt': utf16(`one\r\nTOKEN=${fake.githubPat()}\r\n`, 'le', true),
+      'be.txt': utf16(`one\ntwo\nSLACK=${fake.slackBot()}\n`, 'be', true),
+      'plain.txt': utf16(`TOKEN=${fake.githubPat()}\n`, 'le', false),
+      'old.txt': utf16(`kept line\r\nnew ${fake.stripeLive()}\r\n`, 'le', true),
+    });
+    const report = scanDiff(repo, `${base}..HEAD`);
+    expect(where(report)).toEqual([
+      ['be.txt', 3, 'slack-bot-token'],
+      ['le.txt', 2, 'github-pat'],
+      ['old.txt', 2, 'stripe-secret-key'],
+      ['plain.txt', 1, 'github-pat'],
+    ]);
+  });
+
+  it('names each binary file it leaves out, and scans them with --scan-binaries', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', { 'README.md': 'x\n' });
+    const blob = Buffer.concat([Buffer.from([0, 1, 2, 3, 0xff, 0]), Buffer.from(`\n${fake.githubPat()}\n`)]);
+    const added = repo.commit('blob', { 'assets/blob.dat': blob, 'assets/logo.png': blob });
+    const plain = scanDiff(repo, `${base}..HEAD`);
+    expect(plain.findings).toEqual([]);
+    expect(plain.problems).toEqual([
+      {
+        kind: 'skipped',
+        path: 'assets/blob.dat',
+        message: expect.stringMatching(new RegExp(`${added.slice(0, 12)}.*binary file`)),
+      },
+      {
+        kind: 'skipped',
+        path: 'assets/logo.png',
+        message: expect.stringMatching(new RegExp(`${added.slice(0, 12)}.*binary file type`)),
+      },
+    ]);
+    const all = scanDiff(repo, `${base}..HEAD`, '--scan-binaries');
+    expect(where(all).map(([path]) => path)).toEqual(['assets/blob.dat']);
+    expect(all.problems).toEqual([]);
+  });
+});
