@@ -120,3 +120,76 @@ describe('keyfence scan --diff: what the pull request says about its own files',
     expect(all.problems).toEqual([]);
   });
 });
+
+interface ConfigReport {
+  config: {
+    config: { origin: string; path?: string; commit?: string };
+    baseline?: { origin: string; path?: string; commit?: string };
+    ignoredChanges: string[];
+  };
+}
+
+describe('keyfence scan --diff: config and baseline come from the base commit', () => {
+  it('ignores an allowlist, disabled rules and baseline entries the range adds, and says so', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', {
+      '.keyfence.yaml': 'allowlist:\n  - paths: ["fixtures/**"]\n',
+      '.keyfence-baseline.json': '{ "version": 1, "findings": [] }\n',
+      'fixtures/sample.env': 'A=1\n',
+    });
+    const token = fake.githubPat();
+    repo.write({ 'app.env': `TOKEN=${token}\n` });
+    const accepted = keyfence(['baseline', '.', '--output', '.keyfence-baseline.json'], repo.dir);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    repo.commit('leak and hide it', {
+      '.keyfence.yaml': 'disabledRules: [github-pat]\nallowlist:\n  - paths: ["**"]\n',
+      'fixtures/more.env': `STRIPE=${fake.stripeLive()}\n`,
+    });
+    const run = keyfence(
+      ['scan', '--diff', `${base}..HEAD`, '--baseline', '.keyfence-baseline.json', '--format', 'json'],
+      repo.dir,
+    );
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as JsonReport & ConfigReport;
+    // The base's own allowlist (fixtures/**) still holds; the range's changes do not.
+    expect(where(report)).toEqual([['app.env', 1, 'github-pat']]);
+    expect(report.config.config).toEqual({ origin: 'base-commit', path: '.keyfence.yaml', commit: base });
+    expect(report.config.baseline).toEqual({
+      origin: 'base-commit',
+      path: '.keyfence-baseline.json',
+      commit: base,
+    });
+    expect(report.config.ignoredChanges).toEqual([
+      expect.stringMatching(/^\.keyfence\.yaml disables rules: github-pat \(not applied/),
+      expect.stringMatching(/^\.keyfence\.yaml adds an allowlist entry: paths \*\* \(not applied/),
+      '.keyfence-baseline.json adds 1 entry: not used',
+    ]);
+    expect(run.stdout).not.toContain(token);
+  });
+
+  it('ignores a config the range adds where the base had none, and uses --config when given', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', { 'README.md': 'x\n' });
+    repo.commit('leak', {
+      '.keyfence.yaml': 'allowlist:\n  - paths: ["**"]\n',
+      'app.env': `TOKEN=${fake.githubPat()}\n`,
+    });
+    const run = keyfence(['scan', '--diff', `${base}..HEAD`, '--format', 'json'], repo.dir);
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as JsonReport & ConfigReport;
+    expect(where(report)).toEqual([['app.env', 1, 'github-pat']]);
+    expect(report.config.config).toEqual({ origin: 'defaults' });
+    expect(report.config.ignoredChanges).toEqual([
+      expect.stringMatching(/^\.keyfence\.yaml \(new\) adds an allowlist entry: paths \*\*/),
+    ]);
+    const told = keyfence(
+      ['scan', '--diff', `${base}..HEAD`, '--config', '.keyfence.yaml', '--format', 'json'],
+      repo.dir,
+    );
+    expect(told.code, told.stderr).toBe(0);
+    expect((JSON.parse(told.stdout) as ConfigReport).config.config).toEqual({
+      origin: 'explicit',
+      path: '.keyfence.yaml',
+    });
+  });
+});
