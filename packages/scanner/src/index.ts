@@ -49,6 +49,7 @@ export { ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources
 export {
   type GithubEventInput,
   resolveNewRef,
+  resolvePushRange,
   resolveScanTarget,
   SCAN_MODES,
   type ScanMode,
