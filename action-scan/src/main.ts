@@ -177,7 +177,7 @@ function gitSettings(
 function checkoutSettings(inputs: ScanInputs, root: string, workspace: string): Settings {
   const config = readConfig(inputs, root, workspace);
   const inForce: ConfigInForce = {
-    config: checkoutSource(config, inputs.config !== undefined),
+    config: checkoutSource(config, inputs.config !== undefined, workspace),
     ignoredChanges: [],
   };
   if (!inputs.baseline) return { config, inForce };

@@ -57,7 +57,7 @@ describe('action-scan: the pull request does not configure its own scan', () => 
     expect(run.summary).toContain('Config in force: the built\\-in defaults \\(no config file\\).');
     expect(run.summary).toContain('**Changes this pull request makes to the scan settings (not applied):**');
     expect(run.summary).toContain('- .keyfence.yaml \\(new\\) adds an allowlist entry: paths \\*\\*');
-    expect(run.summary).toContain('Not scanned: 1 file, each named with the reason below.');
+    expect(run.summary).toContain('Not scanned: 1 file, named with the reason below.');
     expect(run.summary).toMatch(/not scanned: assets\/blob\.dat .*binary file/);
     const report = JSON.parse(readFileSync(run.outputs['report-file']!, 'utf8'));
     expect(report.config.config).toEqual({ origin: 'defaults' });

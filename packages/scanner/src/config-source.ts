@@ -209,9 +209,12 @@ function plural(n: number, one: string, many: string): string {
 }
 
 /** The settings source of a config read from the checkout (or the defaults), for reports. */
-export function checkoutSource(config: ScanConfig, explicit: boolean): SettingsSource {
+export function checkoutSource(config: ScanConfig, explicit: boolean, relativeTo?: string): SettingsSource {
   if (!config.source) return { origin: 'defaults' };
-  return { origin: explicit ? 'explicit' : 'checkout', path: config.source };
+  const rel = relativeTo ? relative(relativeTo, config.source) : '';
+  const path =
+    rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : config.source;
+  return { origin: explicit ? 'explicit' : 'checkout', path };
 }
 
 /** Words for a settings source: "`.keyfence.yaml` from the base commit 0123abcd". */

@@ -186,7 +186,7 @@ function readSettings(
   }
   const config = readConfig(explicitConfig, firstPath);
   const inForce: ConfigInForce = {
-    config: checkoutSource(config, explicitConfig !== undefined),
+    config: checkoutSource(config, explicitConfig !== undefined, io.cwd),
     ignoredChanges: [],
   };
   if (baselineFile) inForce.baseline = { origin: 'checkout', path: values.baseline! };

@@ -187,8 +187,9 @@ function settingsLines(result: ScanResult): string[] {
   }
   const skipped = result.problems.filter((p) => p.kind === 'skipped').length;
   if (skipped > 0) {
+    const all = skipped > 20 ? '; the JSON report and the log name all of them' : '';
     out.push(
-      `Not scanned: ${skipped} file${skipped === 1 ? '' : 's'}, each named with the reason below.`,
+      `Not scanned: ${skipped} file${skipped === 1 ? '' : 's'}, named with the reason below${all}.`,
       '',
     );
   }
