@@ -133,4 +133,35 @@ describe('action-scan on a force push', () => {
     expect(run.summary).toContain('Scanned the pushed commits that are not on main: 1 commit');
     expect(run.stdout + run.stderr).not.toContain('fetch-depth');
   });
+
+  it('scans the history of the pushed head when the default branch itself was force-pushed', () => {
+    const origin = new TestRepo();
+    const base = origin.commit('init', { 'old.env': `TOKEN=${fake.githubPat()}\n` });
+    const before = origin.commit('first try', { 'a.txt': 'a\n' });
+    origin.git('reset', '-q', '--hard', base);
+    const after = origin.commit('second try', { 'pay.py': `STRIPE = "${fake.stripeLive()}"\n` });
+    origin.git('reflog', 'expire', '--expire=now', '--all');
+    origin.git('gc', '-q', '--prune=now');
+    const run = runAction(ACTION, {
+      workspace: checkout(origin, 'main'),
+      event: {
+        name: 'push',
+        payload: {
+          ref: 'refs/heads/main',
+          before,
+          after,
+          forced: true,
+          repository: { default_branch: 'main' },
+        },
+      },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(fileAnnotations(run).sort()).toEqual([
+      ['old.env', '1'],
+      ['pay.py', '1'],
+    ]);
+    expect(run.commands.filter((c) => c.command === 'notice').map((c) => c.message)).toEqual([
+      expect.stringContaining(`: scanned the history of ${after.slice(0, 12)} instead`),
+    ]);
+  });
 });
