@@ -30,6 +30,7 @@ describe('keyfence scan --diff: line accounting', () => {
     ['inserted in the middle', () => 'a\nb', (t) => `a\nT=${t}\nb`, 2],
     ['a final newline removed after it', (t) => `a\nT=${t}\n`, () => 'a\nc', 0],
     ['the only line of a new file', () => '', (t) => `T=${t}`, 1],
+    ['after a line holding a lone carriage return', () => 'a\n', (t) => `a\nx\ry\nT=${t}\n`, 3],
   ];
   for (const [name, oldText, newText, line] of cases) {
     it(`reports a token ${name} at the right line`, () => {
@@ -55,6 +56,23 @@ describe('keyfence scan --diff: large files', () => {
     repo.commit('big', { 'big/key.pem': `${filler}${key}` });
     const report = scanDiff(repo, `${base}..HEAD`);
     expect(where(report)).toEqual([['big/key.pem', fillerLines + 1, 'private-key-rsa']]);
+  });
+});
+
+describe('keyfence scan --diff: overlong lines', () => {
+  it('scans a 20 MiB one-line file whole and names a 20 MiB blob of NULs as not scanned', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', { 'README.md': 'x\n' });
+    const token = fake.githubPat();
+    repo.commit('big lines', {
+      'dist/app.min.js': `var a="${'ab;'.repeat(7 * 1024 * 1024)}";var t="${token}";`,
+      'zeros.bin.txt': Buffer.alloc(20 * 1024 * 1024),
+    });
+    const report = scanDiff(repo, `${base}..HEAD`);
+    expect(where(report)).toEqual([['dist/app.min.js', 1, 'github-pat']]);
+    expect(report.problems).toEqual([
+      { kind: 'skipped', path: 'zeros.bin.txt', message: expect.stringContaining('binary file') },
+    ]);
   });
 });
 

@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import type { Fragment } from '../engine/detector.js';
+import { looksBinary } from './files.js';
 import { addedLines, blobEncoding, decodeUtf16, readBlob } from './git-blob.js';
 
 /** What part of a repository's history to scan. */
@@ -31,6 +33,11 @@ export interface GitSourceOptions {
 
 /** Added text of one file in one commit is cut into fragments of at most this many characters. */
 export const MAX_FRAGMENT_CHARS = 8 * 1024 * 1024;
+/**
+ * Longer patch lines are cut here: a blob of NULs without a newline (shown as text with --text)
+ * must not become one string of hundreds of megabytes. The cut line marks its file for a whole-blob read.
+ */
+const MAX_LINE_CHARS = 16 * 1024 * 1024;
 /** Lines carried from one fragment into the next, so a secret across the cut is still seen. */
 const OVERLAP_CHARS = 64 * 1024;
 const ZERO_BLOB = /^0+$/;
@@ -269,8 +276,7 @@ export async function* gitFragments(
   const inHunk = (): boolean => newLeft > 0 || oldLeft.some((n) => n > 0);
 
   try {
-    const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
+    for await (const line of patchLines(child.stdout)) {
       if (inHunk() && file && line.startsWith('\\')) {
         // "\ No newline at end of file": a remark on the line before, not a line of either side.
       } else if (inHunk() && file) {
@@ -281,7 +287,7 @@ export async function* gitFragments(
           newLeft--;
           // A line new to every parent: for a merge, only what the merge itself wrote.
           if (prefix === '+'.repeat(parents) && !file.skip && !file.binary) {
-            if (line.includes('\0')) {
+            if (line.includes('\0') || line.length >= MAX_LINE_CHARS) {
               file.binary = true;
               file.lines = [];
               file.lineNumbers = [];
@@ -371,6 +377,35 @@ export async function* gitFragments(
 }
 
 /**
+ * git's output split at "\n" only (a lone "\r" inside a line is content, not a break), with the
+ * "\r" of CRLF dropped, and each line cut at MAX_LINE_CHARS.
+ */
+async function* patchLines(stream: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  let dropping = false;
+  const done = (line: string): string => (line.endsWith('\r') ? line.slice(0, -1) : line);
+  for await (const chunk of stream) {
+    const text = decoder.write(chunk as Buffer);
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      const piece = text.slice(from, nl);
+      from = nl + 1;
+      if (!dropping) partial += piece.slice(0, Math.max(0, MAX_LINE_CHARS - partial.length));
+      yield done(partial);
+      partial = '';
+      dropping = false;
+    }
+    if (!dropping) {
+      partial += text.slice(from, from + Math.max(0, MAX_LINE_CHARS - partial.length));
+      dropping = partial.length >= MAX_LINE_CHARS;
+    }
+  }
+  partial += dropping ? '' : decoder.end();
+  if (partial !== '') yield done(partial);
+}
+
+/**
  * The scannable text of a blob that holds NULs: UTF-16 is decoded and its added lines kept;
  * other binary data is scanned whole (as latin1, like folder mode) only when asked.
  */
@@ -384,6 +419,10 @@ function blobFragment(
   const bytes = readBlob(repo, file.blob);
   if (!Buffer.isBuffer(bytes)) return bytes;
   const encoding = blobEncoding(bytes);
+  if (encoding === 'binary' && !looksBinary(bytes)) {
+    // Text with a line too long to read from the patch: scanned whole, as folder mode does.
+    return { text: bytes.toString('utf8'), path };
+  }
   if (encoding === 'binary') {
     if (!scanBinaries) return { reason: 'binary file (--scan-binaries scans it)' };
     return { text: bytes.toString('latin1'), path };
