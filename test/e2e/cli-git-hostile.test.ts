@@ -1,5 +1,7 @@
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keyfence } from '../support/cli.js';
+import { keyfence, tempDir } from '../support/cli.js';
 import { TestRepo } from '../support/git.js';
 import { fake } from '../support/secrets.js';
 
@@ -209,5 +211,37 @@ describe('keyfence scan --diff: config and baseline come from the base commit', 
       origin: 'explicit',
       path: '.keyfence.yaml',
     });
+  });
+});
+
+describe('keyfence scan --diff: reporting the range config changes leaks nothing', () => {
+  it('counts allowlist regexes instead of quoting them, and never reads a symlinked config', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', { 'README.md': 'x\n' });
+    const token = fake.githubPat();
+    repo.commit('hide by value', {
+      '.keyfence.yaml': `allowlist:\n  - regexes: ["${token}"]\n`,
+      'app.env': `TOKEN=${token}\n`,
+    });
+    const run = keyfence(['scan', '--diff', `${base}..HEAD`, '--format', 'json'], repo.dir);
+    const report = JSON.parse(run.stdout) as JsonReport & ConfigReport;
+    // One secret, reported once: where the range first wrote it (here, in its own config).
+    expect(where(report)).toEqual([['.keyfence.yaml', 2, 'github-pat']]);
+    expect(report.config.ignoredChanges).toEqual([
+      expect.stringMatching(/^\.keyfence\.yaml \(new\) adds an allowlist entry: 1 regex /),
+    ]);
+    expect(run.stdout + run.stderr).not.toContain(token);
+
+    const outside = tempDir('keyfence-outside-');
+    const private_ = `runner-only-${fake.githubPat()}`;
+    writeFileSync(join(outside, 'x.yaml'), `disabledRules: [${private_}]\n`);
+    repo.remove('.keyfence.yaml');
+    symlinkSync(join(outside, 'x.yaml'), join(repo.dir, '.keyfence.yaml'));
+    repo.commit('link it');
+    const linked = keyfence(['scan', '--diff', `${base}..HEAD`, '--format', 'json'], repo.dir);
+    expect((JSON.parse(linked.stdout) as ConfigReport).config.ignoredChanges).toEqual([
+      '.keyfence.yaml is a symbolic link: not read',
+    ]);
+    expect(linked.stdout + linked.stderr).not.toContain(private_);
   });
 });

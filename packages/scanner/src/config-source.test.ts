@@ -21,8 +21,8 @@ describe('configChanges', () => {
     ).toEqual([
       '.keyfence.yaml turns off the built-in rules',
       '.keyfence.yaml disables rules: github-pat',
-      '.keyfence.yaml adds an allowlist entry: regexes ^ghp_',
-      '.keyfence.yaml adds an allowlist entry: stopwords token',
+      '.keyfence.yaml adds an allowlist entry: 1 regex',
+      '.keyfence.yaml adds an allowlist entry: 1 stopword',
       '.keyfence.yaml lowers maxDecodeDepth to 0',
     ]);
   });

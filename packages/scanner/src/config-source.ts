@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, sep } from 'node:path';
+import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { parseBaseline, readBaseline } from './baseline.js';
 import {
   type AllowEntrySpec,
@@ -82,7 +82,10 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
       config = defaultConfig();
       configSource = { origin: 'defaults' };
     }
-    if (checkoutFile) {
+    if (checkoutFile && lstatSync(checkoutFile).isSymbolicLink()) {
+      // Never read what a pull request's symlink points at (it could be any file on the runner).
+      ignoredChanges.push(`${checkoutPath ?? checkoutFile} is a symbolic link: not read`);
+    } else if (checkoutFile) {
       const text = readFileSync(checkoutFile, 'utf8');
       if (text !== (atBase ? blobAt(repo, base, atBase) : undefined)) {
         ignoredChanges.push(
@@ -110,7 +113,7 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
         result.baseline = trusted;
         result.inForce.baseline = { origin: 'base-commit', path: inRepo, commit: base };
       }
-      if (existsSync(options.baseline)) {
+      if (existsSync(options.baseline) && !lstatSync(options.baseline).isSymbolicLink()) {
         const proposed = tryParseBaseline(readFileSync(options.baseline, 'utf8'), inRepo);
         const added = proposed ? [...proposed].filter((f) => !trusted.has(f)).length : 0;
         if (proposed === undefined)
@@ -162,11 +165,13 @@ export function configChanges(trusted: ScanConfig, text: string, path: string, e
   return changes.map((c) => `${c} (not applied until it is on the base branch)`);
 }
 
+/** Paths are named; regexes and stopwords only counted, since a pull request could spell a secret in them. */
 function describeAllow(entry: AllowEntrySpec): string {
   const parts: string[] = [];
-  if (entry.paths) parts.push(`paths ${entry.paths.join(', ')}`);
-  if (entry.regexes) parts.push(`regexes ${entry.regexes.join(', ')}`);
-  if (entry.stopwords) parts.push(`stopwords ${entry.stopwords.join(', ')}`);
+  if (entry.paths)
+    parts.push(`paths ${entry.paths.map((p) => (p.length > 80 ? `${p.slice(0, 80)}…` : p)).join(', ')}`);
+  if (entry.regexes) parts.push(plural(entry.regexes.length, 'regex', 'regexes'));
+  if (entry.stopwords) parts.push(plural(entry.stopwords.length, 'stopword', 'stopwords'));
   return parts.join('; ');
 }
 
@@ -199,7 +204,10 @@ function commitSha(repo: string, rev: string): string {
 /** A path as git names it from the repository's top, or undefined when outside the repository. */
 function repoPath(repo: string, file: string): string | undefined {
   // git names the top level by its real path; compare like with like behind a symlinked workspace.
-  const rel = relative(realpathSync(repo), existsSync(file) ? realpathSync(file) : file);
+  // The folder's real path, not the file's: a symlinked file is named where it sits.
+  const dir = dirname(file);
+  const real = existsSync(dir) ? join(realpathSync(dir), basename(file)) : file;
+  const rel = relative(realpathSync(repo), real);
   if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
   return rel.split(sep).join('/');
 }
