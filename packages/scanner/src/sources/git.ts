@@ -195,6 +195,8 @@ interface FileState {
   skip: boolean;
   /** A NUL in an added line: the blob is read whole and judged (UTF-16 or binary) at the end. */
   binary: boolean;
+  /** Whether the patch text suggests the blob is text after all (UTF-16, or an overlong line). */
+  mayBeText?: boolean;
   /** The new blob and the blobs it replaced (several for a merge), from the `index` line. */
   blob?: string;
   oldBlobs: string[];
@@ -289,6 +291,8 @@ export async function* gitFragments(
           if (prefix === '+'.repeat(parents) && !file.skip && !file.binary) {
             if (line.includes('\0') || line.length >= MAX_LINE_CHARS) {
               file.binary = true;
+              file.mayBeText =
+                line.length >= MAX_LINE_CHARS || looksUtf16(line.slice(parents, parents + 4096));
               file.lines = [];
               file.lineNumbers = [];
               file.carried = 0;
@@ -377,6 +381,19 @@ export async function* gitFragments(
 }
 
 /**
+ * Whether a patch line (decoded as UTF-8) looks like UTF-16 text: a byte-order mark read as two
+ * replacement characters, or NULs on one parity of positions and almost none on the other.
+ */
+function looksUtf16(line: string): boolean {
+  if (/^\0?\uFFFD\uFFFD/.test(line)) return true;
+  const counts = [0, 0];
+  for (let i = 0; i < line.length; i++) if (line.charCodeAt(i) === 0) counts[i % 2]!++;
+  const [even, odd] = counts as [number, number];
+  const half = line.length / 2;
+  return (even > half * 0.7 && odd <= half * 0.05) || (odd > half * 0.7 && even <= half * 0.05);
+}
+
+/**
  * git's output split at "\n" only (a lone "\r" inside a line is content, not a break), with the
  * "\r" of CRLF dropped, and each line cut at MAX_LINE_CHARS.
  */
@@ -415,6 +432,9 @@ function blobFragment(
   scanBinaries: boolean,
 ): Omit<Fragment, 'location'> | { reason: string } {
   const path = file.path ?? '';
+  const skipped = { reason: 'binary file (--scan-binaries scans it)' };
+  // Binary data with no sign of text: skipped without reading the blob (one git process fewer).
+  if (!scanBinaries && file.mayBeText === false) return skipped;
   if (!file.blob || ZERO_BLOB.test(file.blob)) return { reason: 'binary patch without a blob id' };
   const bytes = readBlob(repo, file.blob);
   if (!Buffer.isBuffer(bytes)) return bytes;
@@ -424,7 +444,7 @@ function blobFragment(
     return { text: bytes.toString('utf8'), path };
   }
   if (encoding === 'binary') {
-    if (!scanBinaries) return { reason: 'binary file (--scan-binaries scans it)' };
+    if (!scanBinaries) return skipped;
     return { text: bytes.toString('latin1'), path };
   }
   const older = file.oldBlobs.map((sha) => {
