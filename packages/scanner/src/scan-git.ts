@@ -51,7 +51,7 @@ export async function scanGit(options: GitScanOptions): Promise<ScanResult> {
     onSkip: (path, commit, reason) => {
       skipped++;
       const at = commit && commit !== 'staged' ? ` in commit ${commit.slice(0, 12)}` : '';
-      problems.push({ kind: 'skipped', path, message: `not scanned${at}: ${reason}` });
+      problems.push({ kind: 'skipped', path, message: `skipped${at}: ${reason}` });
     },
     onCommit: (sha) => commits.add(sha),
   });
