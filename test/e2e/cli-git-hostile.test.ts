@@ -47,6 +47,30 @@ describe('keyfence scan --diff: line accounting', () => {
   }
 });
 
+describe('keyfence scan --diff: every insert position, with and without final newlines', () => {
+  it('reports each token at its line', () => {
+    const repo = new TestRepo();
+    const old = ['one', 'two', 'three'];
+    const files: Record<string, string> = {};
+    const expected: [string, number, string][] = [];
+    for (let at = 0; at <= old.length; at++) {
+      for (const oldEnd of ['', '\n']) {
+        for (const newEnd of ['', '\n']) {
+          const name = `f${at}${oldEnd ? 'n' : 'x'}${newEnd ? 'n' : 'x'}.env`;
+          const lines = [...old];
+          lines.splice(at, 0, `TOKEN=${fake.githubPat()}`);
+          files[name] = `${lines.join('\n')}${newEnd}`;
+          repo.write({ [name]: `${old.join('\n')}${oldEnd}` });
+          expected.push([name, at + 1, 'github-pat']);
+        }
+      }
+    }
+    const base = repo.commit('init');
+    repo.commit('insert', files);
+    expect(where(scanDiff(repo, `${base}..HEAD`))).toEqual(expected.sort((a, b) => a[0].localeCompare(b[0])));
+  });
+});
+
 describe('keyfence scan --diff: large files', () => {
   it('finds a private key across the fragment cut, once', () => {
     const repo = new TestRepo();
