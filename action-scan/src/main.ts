@@ -11,7 +11,10 @@ import {
   renderUntrusted,
 } from '@keyfence/core';
 import {
+  type ConfigInForce,
+  checkoutSource,
   defaultConfig,
+  ensureRange,
   expandArchiveArgs,
   findConfigFile,
   findingAnnotations,
@@ -20,11 +23,14 @@ import {
   findingsToSarif,
   findingsToText,
   type GithubRepoContext,
+  type GitRange,
   gitTopLevel,
   loadConfig,
+  loadTrustedSettings,
   mergeScanResults,
   readBaseline,
   resolveNewRef,
+  resolvePushRange,
   resolveScanTarget,
   type ScanConfig,
   type ScanResult,
@@ -52,9 +58,11 @@ export async function run(): Promise<void> {
     }
     const target = resolveScanTarget({ ...readEvent(env), mode: inputs.mode });
     const primary = await scan(target, root, workspace, inputs);
-    const extra = await scanBuildOutputs(inputs, workspace, readConfig(inputs, root, workspace));
+    const extra = await scanBuildOutputs(inputs, workspace, primary.config);
     const result =
       extra.results.length > 0 ? mergeScanResults([primary.result, ...extra.results]) : primary.result;
+    result.config = primary.inForce;
+    if (primary.notice) notice(primary.notice, { title: 'keyfence' });
     const scanned = [primary.scanned, ...extra.scanned].join('; ');
 
     const sarifFile = resolve(
@@ -101,12 +109,18 @@ async function scan(
   root: string,
   workspace: string,
   inputs: ScanInputs,
-): Promise<{ result: ScanResult; scanned: string }> {
-  const config = readConfig(inputs, root, workspace);
-  const baseline = inputs.baseline ? readBaseline(resolve(workspace, inputs.baseline)) : undefined;
-  const withBaseline = baseline ? { baseline } : {};
-  if (target.kind === 'none') return { result: emptyResult(config), scanned: target.description };
-  if (target.kind === 'files') {
+): Promise<{
+  result: ScanResult;
+  scanned: string;
+  config: ScanConfig;
+  inForce: ConfigInForce;
+  notice?: string;
+}> {
+  if (target.kind === 'none' || target.kind === 'files') {
+    const { config, baseline, inForce } = checkoutSettings(inputs, root, workspace);
+    const withBaseline = baseline ? { baseline } : {};
+    if (target.kind === 'none')
+      return { result: emptyResult(config), scanned: target.description, config, inForce };
     const result = await scanPaths({ paths: [root], config, ...withBaseline });
     // Reports name files from the repository root, as annotations and code scanning expect.
     const top = topLevel(root) ?? realpathSync(workspace);
@@ -118,7 +132,7 @@ async function scan(
         : resolve(base, f.location.path);
       f.location.path = relative(top, abs).split(sep).join('/');
     }
-    return { result, scanned: target.description };
+    return { result, scanned: target.description, config, inForce };
   }
   const repo = topLevel(root);
   if (repo === undefined) {
@@ -126,11 +140,53 @@ async function scan(
       hint: 'check out the repository first (actions/checkout), or set `mode: files` to scan the files alone',
     });
   }
-  const { range, description } =
-    target.kind === 'new-ref'
-      ? resolveNewRef(repo, target)
-      : { range: target.range, description: target.description };
-  return { result: await scanGit({ repo, range, config, ...withBaseline }), scanned: description };
+  const resolved: { range: GitRange; description: string; notice?: string } =
+    target.kind === 'new-ref' ? resolveNewRef(repo, target) : resolvePushRange(repo, target);
+  const { range, description } = resolved;
+  const { config, baseline, inForce } = gitSettings(inputs, root, workspace, repo, range);
+  const result = await scanGit({ repo, range, config, ...(baseline ? { baseline } : {}) });
+  return {
+    result,
+    scanned: description,
+    config,
+    inForce,
+    ...(resolved.notice ? { notice: resolved.notice } : {}),
+  };
+}
+
+type Settings = { config: ScanConfig; baseline?: Set<string>; inForce: ConfigInForce };
+
+/**
+ * Diff and push scans take config and baseline from the base commit: the pull request's
+ * changes to them are reported, not obeyed. An explicit `config:` is used, and named as such.
+ */
+function gitSettings(
+  inputs: ScanInputs,
+  root: string,
+  workspace: string,
+  repo: string,
+  range: GitRange,
+): Settings {
+  if (range.kind !== 'diff') return checkoutSettings(inputs, root, workspace);
+  ensureRange(repo, range.base, range.head);
+  return loadTrustedSettings({
+    repo,
+    base: range.base,
+    searchDir: statSync(root).isDirectory() ? root : dirname(root),
+    ...(inputs.config ? { explicitConfig: resolve(workspace, inputs.config) } : {}),
+    ...(inputs.baseline ? { baseline: resolve(workspace, inputs.baseline) } : {}),
+  });
+}
+
+function checkoutSettings(inputs: ScanInputs, root: string, workspace: string): Settings {
+  const config = readConfig(inputs, root, workspace);
+  const inForce: ConfigInForce = {
+    config: checkoutSource(config, inputs.config !== undefined, workspace),
+    ignoredChanges: [],
+  };
+  if (!inputs.baseline) return { config, inForce };
+  inForce.baseline = { origin: 'checkout', path: inputs.baseline };
+  return { config, baseline: readBaseline(resolve(workspace, inputs.baseline)), inForce };
 }
 
 /** The `image` and `artifacts` inputs: scanned like files, reported in the summary and SARIF. */

@@ -28,16 +28,28 @@ export function writeBaseline(file: string, findings: Finding[]): void {
 
 /** Reads a baseline file into the set of fingerprints it accepts. */
 export function readBaseline(file: string): Set<string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read baseline ${file} (${code})`, {
+      hint: 'create one with `keyfence baseline --output FILE`',
+      cause: e,
+    });
+  }
+  return parseBaseline(text, file);
+}
+
+/** Parses baseline text (from a file, or from a commit) into the fingerprints it accepts. */
+export function parseBaseline(text: string, file: string): Set<string> {
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
     throw new KeyfenceError(
-      code ? ErrorCode.INPUT_UNREADABLE : ErrorCode.BASELINE_INVALID,
-      code
-        ? `cannot read baseline ${file} (${code})`
-        : `baseline ${file} is not valid JSON: ${(e as Error).message}`,
+      ErrorCode.BASELINE_INVALID,
+      `baseline ${file} is not valid JSON: ${(e as Error).message}`,
       { hint: 'create one with `keyfence baseline --output FILE`', cause: e },
     );
   }

@@ -1,4 +1,4 @@
-export { type BaselineFile, createBaseline, readBaseline, writeBaseline } from './baseline.js';
+export { type BaselineFile, createBaseline, parseBaseline, readBaseline, writeBaseline } from './baseline.js';
 export {
   type AllowEntrySpec,
   CONFIG_FILE_NAMES,
@@ -8,6 +8,16 @@ export {
   parseConfig,
   type ScanConfig,
 } from './config.js';
+export {
+  type ConfigInForce,
+  checkoutSource,
+  configChanges,
+  describeSource,
+  loadTrustedSettings,
+  type SettingsOrigin,
+  type SettingsSource,
+  type TrustedSettingsOptions,
+} from './config-source.js';
 export { Detector, type Fragment } from './engine/detector.js';
 export { shannonEntropy } from './engine/entropy.js';
 export type { Confidence, Finding, Location, ScanProblem } from './finding.js';
@@ -39,6 +49,7 @@ export { ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources
 export {
   type GithubEventInput,
   resolveNewRef,
+  resolvePushRange,
   resolveScanTarget,
   SCAN_MODES,
   type ScanMode,

@@ -18,6 +18,8 @@ export function mergeScanResults(results: ScanResult[]): ScanResult {
       baselined: 0,
     },
   };
+  const config = results.find((r) => r.config)?.config;
+  if (config) merged.config = config;
   for (const { stats } of results) {
     merged.stats.files += stats.files;
     merged.stats.bytes += stats.bytes;

@@ -3,7 +3,7 @@ import { excludedPaths, type ScanConfig } from './config.js';
 import type { ScanProblem } from './finding.js';
 import { createDetector } from './rules/builtin.js';
 import type { ScanResult } from './scan.js';
-import { skipsName } from './sources/files.js';
+import { hasBinaryExtension, isLockfile } from './sources/files.js';
 import { ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources/git.js';
 
 export interface GitScanOptions {
@@ -14,6 +14,8 @@ export interface GitScanOptions {
   baseline?: ReadonlySet<string>;
   /** Remote to fetch missing history from, for shallow clones (default: origin). */
   remote?: string;
+  /** Scan binary blobs too (default: the config's `skip.binaries`, as in folder mode). */
+  scanBinaries?: boolean;
 }
 
 /**
@@ -28,17 +30,29 @@ export async function scanGit(options: GitScanOptions): Promise<ScanResult> {
   if (range.kind === 'diff') ensureRange(repo, range.base, range.head, options.remote);
   const detector = createDetector(config);
   const excluded = excludedPaths(config);
-  const skipPath = (path: string): boolean =>
-    skipsName(path.slice(path.lastIndexOf('/') + 1), config) || excluded?.(path) === true;
+  const scanBinaries = options.scanBinaries ?? !config.skipBinaries;
+  const skipReason = (path: string): string | undefined => {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    if (config.skipLockfiles && isLockfile(name)) return 'lock file (--include-lockfiles scans it)';
+    if (!scanBinaries && hasBinaryExtension(name)) return 'binary file type (--scan-binaries scans it)';
+    if (excluded?.(path)) return 'path allow-listed in the config';
+    return undefined;
+  };
   const problems: ScanProblem[] = [];
   const collector = new FindingCollector(options.baseline, { oncePerSecret: true });
   const commits = new Set<string>();
   let bytes = 0;
   let fragments = 0;
-  let binaries = 0;
+  let skipped = 0;
   const source = gitFragments(repo, range, {
-    skipPath,
-    onBinary: () => binaries++,
+    skipReason,
+    scanBinaries,
+    // Every file left out is named, so a pull request cannot hide one from the scan unnoticed.
+    onSkip: (path, commit, reason) => {
+      skipped++;
+      const at = commit && commit !== 'staged' ? ` in commit ${commit.slice(0, 12)}` : '';
+      problems.push({ kind: 'skipped', path, message: `skipped${at}: ${reason}` });
+    },
     onCommit: (sha) => commits.add(sha),
   });
   for await (const fragment of source) {
@@ -55,7 +69,7 @@ export async function scanGit(options: GitScanOptions): Promise<ScanResult> {
       files: fragments,
       bytes,
       durationMs: Math.round(performance.now() - started),
-      skippedFiles: binaries,
+      skippedFiles: skipped,
       rules: detector.rules.length,
       baselined: collector.baselined,
       commits: commits.size,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FindingCollector } from './collect.js';
 import { excludedPaths, type ScanConfig } from './config.js';
+import type { ConfigInForce } from './config-source.js';
 import type { Finding, ScanProblem } from './finding.js';
 import { createDetector, selectRules } from './rules/builtin.js';
 import { type FileEntry, listFiles } from './sources/files.js';
@@ -38,6 +39,8 @@ export interface ScanResult {
   problems: ScanProblem[];
   warnings: string[];
   stats: ScanStats;
+  /** The config and baseline in force and where they came from (set by the command that ran the scan). */
+  config?: ConfigInForce;
 }
 
 /**

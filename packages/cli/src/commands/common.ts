@@ -2,11 +2,16 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
+  type ConfigInForce,
+  checkoutSource,
   defaultConfig,
+  ensureRange,
   expandArchiveArgs,
   findConfigFile,
   type GitRange,
+  gitTopLevel,
   loadConfig,
+  loadTrustedSettings,
   mergeScanResults,
   parsePlatform,
   readBaseline,
@@ -120,13 +125,9 @@ export async function runScanFromArgs(
       }
     });
   }
-  const config = readConfig(
-    values.config ? resolve(io.cwd, values.config) : undefined,
-    scanFiles ? absolute[0]! : io.cwd,
-  );
+  const { config, baseline, inForce } = readSettings(values, range, scanFiles ? absolute[0]! : io.cwd, io);
   if (values['no-ignore']) config.respectGitignore = false;
   if (values['include-lockfiles']) config.skipLockfiles = false;
-  const baseline = values.baseline ? readBaseline(resolve(io.cwd, values.baseline)) : undefined;
   const limits = limitsFromArgs(values);
   if (values.platform !== undefined) parsePlatform(values.platform);
   // Inputs are checked before any scan starts, so a typo fails fast.
@@ -153,7 +154,51 @@ export async function runScanFromArgs(
       }),
     );
   }
-  return mergeScanResults(results);
+  const merged = mergeScanResults(results);
+  merged.config = inForce;
+  return merged;
+}
+
+/**
+ * The config and baseline in force. With --diff they come from the base commit (the range's
+ * changes to them are reported, not obeyed) unless --config names a file; otherwise from the checkout.
+ */
+function readSettings(
+  values: CommonValues,
+  range: GitRange | undefined,
+  firstPath: string,
+  io: Io,
+): { config: ScanConfig; baseline: Set<string> | undefined; inForce: ConfigInForce } {
+  const explicitConfig = values.config ? resolve(io.cwd, values.config) : undefined;
+  const baselineFile = values.baseline ? resolve(io.cwd, values.baseline) : undefined;
+  if (range?.kind === 'diff') {
+    const repo = gitTopLevel(folderOf(firstPath));
+    ensureRange(repo, range.base, range.head);
+    const trusted = loadTrustedSettings({
+      repo,
+      base: range.base,
+      searchDir: folderOf(firstPath),
+      explicitOrigin: 'explicit',
+      ...(explicitConfig ? { explicitConfig } : {}),
+      ...(baselineFile ? { baseline: baselineFile } : {}),
+    });
+    return { config: trusted.config, baseline: trusted.baseline, inForce: trusted.inForce };
+  }
+  const config = readConfig(explicitConfig, firstPath);
+  const inForce: ConfigInForce = {
+    config: checkoutSource(config, explicitConfig !== undefined, io.cwd),
+    ignoredChanges: [],
+  };
+  if (baselineFile) inForce.baseline = { origin: 'checkout', path: values.baseline! };
+  return { config, baseline: baselineFile ? readBaseline(baselineFile) : undefined, inForce };
+}
+
+function folderOf(path: string): string {
+  try {
+    return statSync(path).isDirectory() ? path : resolve(path, '..');
+  } catch {
+    return path;
+  }
 }
 
 async function scanFilesFromArgs(
@@ -166,7 +211,13 @@ async function scanFilesFromArgs(
   if (range) {
     if (absolute.length > 1)
       throw usageError('the git modes scan one repository', 'pass one folder inside it (default: .)');
-    return scanGit({ repo: absolute[0]!, range, config, ...(baseline ? { baseline } : {}) });
+    return scanGit({
+      repo: absolute[0]!,
+      range,
+      config,
+      ...(baseline ? { baseline } : {}),
+      ...(values['scan-binaries'] ? { scanBinaries: true } : {}),
+    });
   }
   const options: Parameters<typeof scanPaths>[0] = { paths: absolute, config };
   if (values['scan-binaries']) options.scanBinaries = true;

@@ -1,3 +1,4 @@
+import { describeSource } from '../config-source.js';
 import type { Confidence, Finding } from '../finding.js';
 import type { ScanResult } from '../scan.js';
 import { imageWhere } from './text.js';
@@ -85,6 +86,7 @@ export function findingsToGithubSummary(result: ScanResult, options: GithubSumma
     '',
     `Scanned ${text(options.scanned)}: ${scanStats(result)}.`,
     '',
+    ...settingsLines(result),
   ];
   const tail: string[] = [];
   if (n > 0) {
@@ -168,6 +170,30 @@ function scanStats(result: ScanResult): string {
   parts.push(`${s.rules} rules`, `${(s.durationMs / 1000).toFixed(1)} s`);
   if (s.baselined > 0) parts.push(`${s.baselined} in the baseline left out`);
   return parts.join(', ');
+}
+
+/** The config in force and where it came from, what the pull request changed in it, what was left out. */
+function settingsLines(result: ScanResult): string[] {
+  const out: string[] = [];
+  const inForce = result.config;
+  if (inForce) {
+    out.push(`Config in force: ${text(describeSource(inForce.config))}.`);
+    if (inForce.baseline) out.push(`Baseline in force: ${text(describeSource(inForce.baseline))}.`);
+    out.push('');
+    if (inForce.ignoredChanges.length > 0) {
+      out.push('**Changes this pull request makes to the scan settings (not applied):**', '');
+      out.push(...inForce.ignoredChanges.map((c) => `- ${text(c)}`), '');
+    }
+  }
+  const skipped = result.problems.filter((p) => p.kind === 'skipped').length;
+  if (skipped > 0) {
+    const all = skipped > 20 ? '; the JSON report and the log name all of them' : '';
+    out.push(
+      `Not scanned: ${skipped} file${skipped === 1 ? '' : 's'}, named with the reason below${all}.`,
+      '',
+    );
+  }
+  return out;
 }
 
 function problemNotes(result: ScanResult): string[] {

@@ -1,9 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import type { Fragment } from '../engine/detector.js';
+import { looksBinary } from './files.js';
+import { addedLines, blobEncoding, decodeUtf16, readBlob } from './git-blob.js';
 
 /** What part of a repository's history to scan. */
 export type GitRange =
@@ -18,16 +21,26 @@ export type GitRange =
   | { kind: 'staged' };
 
 export interface GitSourceOptions {
-  /** Paths to leave out (lock files, binaries, allow-listed paths). */
-  skipPath?: (path: string) => boolean;
+  /** Why a path is left out (lock file, binary extension, allow-listed path), or undefined to scan it. */
+  skipReason?: (path: string) => string | undefined;
   /** Called for each commit, including those that add no scannable line. */
   onCommit?: (sha: string) => void;
-  /** Called for each binary patch, which carries no text to scan. */
-  onBinary?: (path: string, commit: string) => void;
+  /** Called for each file of a commit that is not scanned, with the reason. */
+  onSkip?: (path: string, commit: string, reason: string) => void;
+  /** Scan binary blobs (as latin1 text, like folder mode); by default they are named as skipped. */
+  scanBinaries?: boolean;
 }
 
 /** Added text of one file in one commit is cut into fragments of at most this many characters. */
-const MAX_FRAGMENT_CHARS = 8 * 1024 * 1024;
+export const MAX_FRAGMENT_CHARS = 8 * 1024 * 1024;
+/**
+ * Longer patch lines are cut here: a blob of NULs without a newline (shown as text with --text)
+ * must not become one string of hundreds of megabytes. The cut line marks its file for a whole-blob read.
+ */
+const MAX_LINE_CHARS = 16 * 1024 * 1024;
+/** Lines carried from one fragment into the next, so a secret across the cut is still seen. */
+const OVERLAP_CHARS = 64 * 1024;
+const ZERO_BLOB = /^0+$/;
 const COMMIT_MARK = '\x01';
 const FIELD_SEP = '\x02';
 
@@ -144,7 +157,19 @@ function short(rev: string): string {
 }
 
 function logArgs(range: GitRange): string[] {
-  const common = ['-p', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--find-renames', '--cc'];
+  // --text: a pull request's .gitattributes (`*.env -diff`) must not turn its files into
+  // "Binary files differ"; real binaries are told apart below from their bytes, as folder mode does.
+  const common = [
+    '-p',
+    '-U0',
+    '--text',
+    '--full-index',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--find-renames',
+    '--cc',
+  ];
   const format = `--format=${COMMIT_MARK}%H${FIELD_SEP}%an <%ae>${FIELD_SEP}%aI`;
   switch (range.kind) {
     case 'diff':
@@ -168,9 +193,18 @@ function logArgs(range: GitRange): string[] {
 interface FileState {
   path: string | undefined;
   skip: boolean;
+  /** A NUL in an added line: the blob is read whole and judged (UTF-16 or binary) at the end. */
+  binary: boolean;
+  /** Whether the patch text suggests the blob is text after all (UTF-16, or an overlong line). */
+  mayBeText?: boolean;
+  /** The new blob and the blobs it replaced (several for a merge), from the `index` line. */
+  blob?: string;
+  oldBlobs: string[];
   lines: string[];
   lineNumbers: number[];
   chars: number;
+  /** How many of `lines` were already handed on, carried over as overlap. */
+  carried: number;
 }
 
 /**
@@ -206,39 +240,73 @@ export async function* gitFragments(
   let oldLeft: number[] = [];
   const pending: Fragment[] = [];
 
-  const flush = (): void => {
-    if (file?.path && !file.skip && file.lines.length > 0) {
-      const location = commit === 'staged' ? {} : { commit, author };
-      pending.push({ text: file.lines.join('\n'), path: file.path, lineNumbers: file.lineNumbers, location });
+  const location = (): NonNullable<Fragment['location']> => (commit === 'staged' ? {} : { commit, author });
+  /** Hands on the file's lines; `carry` keeps the last ones for the next fragment (a cut mid-file). */
+  const flush = (carry = false): void => {
+    if (file?.path && !file.skip && !file.binary && file.lines.length > file.carried) {
+      pending.push({
+        text: file.lines.join('\n'),
+        path: file.path,
+        lineNumbers: file.lineNumbers,
+        location: location(),
+      });
     }
-    if (file) {
-      file.lines = [];
-      file.lineNumbers = [];
-      file.chars = 0;
+    if (!file) return;
+    let keep = 0;
+    let kept = 0;
+    if (carry) {
+      while (
+        keep < file.lines.length - 1 &&
+        kept + file.lines[file.lines.length - 1 - keep]!.length < OVERLAP_CHARS
+      )
+        kept += file.lines[file.lines.length - 1 - keep++]!.length + 1;
+    }
+    file.lines = keep > 0 ? file.lines.slice(-keep) : [];
+    file.lineNumbers = keep > 0 ? file.lineNumbers.slice(-keep) : [];
+    file.chars = kept;
+    file.carried = keep;
+  };
+  /** Ends a file's diff; a file seen to hold NULs is read from its blob and judged there. */
+  const endFile = (): void => {
+    flush();
+    if (file?.path && file.binary && !file.skip) {
+      const fragment = blobFragment(repo, file, options.scanBinaries === true);
+      if ('reason' in fragment) options.onSkip?.(file.path, commit, fragment.reason);
+      else if (fragment.text !== '') pending.push({ ...fragment, location: location() });
     }
   };
   const inHunk = (): boolean => newLeft > 0 || oldLeft.some((n) => n > 0);
 
   try {
-    const lines = createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
-    for await (const line of lines) {
-      if (inHunk() && file) {
+    for await (const line of patchLines(child.stdout)) {
+      if (inHunk() && file && line.startsWith('\\')) {
+        // "\ No newline at end of file": a remark on the line before, not a line of either side.
+      } else if (inHunk() && file) {
         const prefix = line.slice(0, parents);
         const inResult = !prefix.includes('-');
         for (let i = 0; i < parents; i++) if (prefix[i] !== '+') oldLeft[i] = (oldLeft[i] ?? 0) - 1;
         if (inResult) {
           newLeft--;
           // A line new to every parent: for a merge, only what the merge itself wrote.
-          if (prefix === '+'.repeat(parents) && !file.skip) {
-            file.lines.push(line.slice(parents));
-            file.lineNumbers.push(newLine);
-            file.chars += line.length;
-            if (file.chars > MAX_FRAGMENT_CHARS) flush();
+          if (prefix === '+'.repeat(parents) && !file.skip && !file.binary) {
+            if (line.includes('\0') || line.length >= MAX_LINE_CHARS) {
+              file.binary = true;
+              file.mayBeText =
+                line.length >= MAX_LINE_CHARS || looksUtf16(line.slice(parents, parents + 4096));
+              file.lines = [];
+              file.lineNumbers = [];
+              file.carried = 0;
+            } else {
+              file.lines.push(line.slice(parents));
+              file.lineNumbers.push(newLine);
+              file.chars += line.length + 1;
+              if (file.chars > MAX_FRAGMENT_CHARS) flush(true);
+            }
           }
           newLine++;
         }
       } else if (line.startsWith(COMMIT_MARK)) {
-        flush();
+        endFile();
         file = undefined;
         [commit = '', author = ''] = line.slice(1).split(FIELD_SEP);
         options.onCommit?.(commit);
@@ -247,15 +315,28 @@ export async function* gitFragments(
         line.startsWith('diff --cc ') ||
         line.startsWith('diff --combined ')
       ) {
-        flush();
-        file = { path: undefined, skip: false, lines: [], lineNumbers: [], chars: 0 };
+        endFile();
+        file = {
+          path: undefined,
+          skip: false,
+          binary: false,
+          oldBlobs: [],
+          lines: [],
+          lineNumbers: [],
+          chars: 0,
+          carried: 0,
+        };
         parents = line.startsWith('diff --git ') ? 1 : 2;
         if (!line.startsWith('diff --git ')) file.path = unquote(line.slice(line.indexOf(' ', 5) + 1));
       } else if (file && line.startsWith('+++ ')) {
         const name = unquote(line.slice(4).replace(/\t$/, ''));
         if (name === '/dev/null') file.skip = true;
         else file.path = name.startsWith('b/') ? name.slice(2) : name;
-        if (file.path && options.skipPath?.(file.path)) file.skip = true;
+        const reason = file.path && !file.skip ? options.skipReason?.(file.path) : undefined;
+        if (reason !== undefined && file.path) {
+          file.skip = true;
+          options.onSkip?.(file.path, commit, reason);
+        }
       } else if (file && line.startsWith('@@')) {
         const at = /^(@+) (.*?) @+/.exec(line);
         if (at) {
@@ -273,23 +354,107 @@ export async function* gitFragments(
           });
         }
       } else if (file && (line.startsWith('Binary files ') || line.startsWith('GIT binary patch'))) {
-        file.skip = true;
+        // Not expected with --text; if git still says so, the blob is judged like any other.
         const m = / and (?:b\/)?(.*) differ$/.exec(line);
-        options.onBinary?.(m?.[1] ?? file.path ?? '?', commit);
-      } else if (file && /^(?:new file mode|index [0-9a-f]+\.\.[0-9a-f]+) 160000/.test(line)) {
+        if (!file.path && m?.[1]) file.path = unquote(m[1]);
+        file.binary = true;
+      } else if (file && /^(?:new file mode|index [0-9a-f,]+\.\.[0-9a-f]+) 160000/.test(line)) {
         file.skip = true; // a submodule pointer, not content
+      } else if (file && line.startsWith('index ')) {
+        const m = /^index ([0-9a-f,]+)\.\.([0-9a-f]+)/.exec(line);
+        if (m) {
+          file.blob = m[2]!;
+          file.oldBlobs = m[1]!.split(',').filter((b) => !ZERO_BLOB.test(b));
+        }
       } else if (file && line.startsWith('rename to ')) {
         file.path = unquote(line.slice('rename to '.length));
       }
       while (pending.length > 0) yield pending.shift()!;
     }
-    flush();
+    endFile();
     while (pending.length > 0) yield pending.shift()!;
     const code = await exited;
     if (code !== 0) throw new GitCommandError(logArgs(range), stderr.trim());
   } finally {
     if (child.exitCode === null) child.kill();
   }
+}
+
+/**
+ * Whether a patch line (decoded as UTF-8) looks like UTF-16 text: a byte-order mark read as two
+ * replacement characters, or NULs on one parity of positions and almost none on the other.
+ */
+function looksUtf16(line: string): boolean {
+  if (/^\0?\uFFFD\uFFFD/.test(line)) return true;
+  const counts = [0, 0];
+  for (let i = 0; i < line.length; i++) if (line.charCodeAt(i) === 0) counts[i % 2]!++;
+  const [even, odd] = counts as [number, number];
+  const half = line.length / 2;
+  return (even > half * 0.7 && odd <= half * 0.05) || (odd > half * 0.7 && even <= half * 0.05);
+}
+
+/**
+ * git's output split at "\n" only (a lone "\r" inside a line is content, not a break), with the
+ * "\r" of CRLF dropped, and each line cut at MAX_LINE_CHARS.
+ */
+async function* patchLines(stream: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  let dropping = false;
+  const done = (line: string): string => (line.endsWith('\r') ? line.slice(0, -1) : line);
+  for await (const chunk of stream) {
+    const text = decoder.write(chunk as Buffer);
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      const piece = text.slice(from, nl);
+      from = nl + 1;
+      if (!dropping) partial += piece.slice(0, Math.max(0, MAX_LINE_CHARS - partial.length));
+      yield done(partial);
+      partial = '';
+      dropping = false;
+    }
+    if (!dropping) {
+      partial += text.slice(from, from + Math.max(0, MAX_LINE_CHARS - partial.length));
+      dropping = partial.length >= MAX_LINE_CHARS;
+    }
+  }
+  partial += dropping ? '' : decoder.end();
+  if (partial !== '') yield done(partial);
+}
+
+/**
+ * The scannable text of a blob that holds NULs: UTF-16 is decoded and its added lines kept;
+ * other binary data is scanned whole (as latin1, like folder mode) only when asked.
+ */
+function blobFragment(
+  repo: string,
+  file: FileState,
+  scanBinaries: boolean,
+): Omit<Fragment, 'location'> | { reason: string } {
+  const path = file.path ?? '';
+  const skipped = { reason: 'binary file (--scan-binaries scans it)' };
+  // Binary data with no sign of text: skipped without reading the blob (one git process fewer).
+  if (!scanBinaries && file.mayBeText === false) return skipped;
+  if (!file.blob || ZERO_BLOB.test(file.blob)) return { reason: 'binary patch without a blob id' };
+  const bytes = readBlob(repo, file.blob);
+  if (!Buffer.isBuffer(bytes)) return bytes;
+  const encoding = blobEncoding(bytes);
+  if (encoding === 'binary' && !looksBinary(bytes)) {
+    // Text with a line too long to read from the patch: scanned whole, as folder mode does.
+    return { text: bytes.toString('utf8'), path };
+  }
+  if (encoding === 'binary') {
+    if (!scanBinaries) return skipped;
+    return { text: bytes.toString('latin1'), path };
+  }
+  const older = file.oldBlobs.map((sha) => {
+    const old = readBlob(repo, sha);
+    if (!Buffer.isBuffer(old)) return '';
+    const e = blobEncoding(old);
+    return e === 'binary' ? old.toString('utf8') : decodeUtf16(old, e);
+  });
+  const added = addedLines(decodeUtf16(bytes, encoding), older);
+  return { text: added.lines.join('\n'), path, lineNumbers: added.lineNumbers };
 }
 
 /** Undoes git's C-style quoting of unusual path names. */

@@ -15,7 +15,13 @@ export interface GithubEventInput {
 /** What to scan, with a sentence for the job summary saying why. */
 export type ScanTarget =
   | { kind: 'files'; description: string }
-  | { kind: 'git'; range: GitRange; description: string }
+  | {
+      kind: 'git';
+      range: GitRange;
+      description: string;
+      /** For a push: what to fall back on when its `before` commit is gone (a force push). */
+      push?: { ref: string; defaultBranch: string };
+    }
   /**
    * A pushed ref that did not exist before: the commits not on the default branch, i.e.
    * `<remote>/<defaultBranch>..head`; the history of the clone when that branch cannot be had.
@@ -89,14 +95,15 @@ function pushTarget(payload: unknown): ScanTarget {
     return { kind: 'none', description: `nothing: the push deleted ${ref || 'a ref'}` };
   }
   const before = String(field(payload, 'before') ?? '');
+  const defaultBranch = field(payload, 'repository', 'default_branch');
   if (before !== '' && !ZERO_SHA.test(before)) {
     return {
       kind: 'git',
       range: { kind: 'diff', base: before, head: after },
       description: `the pushed commits (${short(before)}..${short(after)})`,
+      ...(typeof defaultBranch === 'string' && defaultBranch !== '' ? { push: { ref, defaultBranch } } : {}),
     };
   }
-  const defaultBranch = field(payload, 'repository', 'default_branch');
   if (typeof defaultBranch !== 'string' || defaultBranch === '' || ref === `refs/heads/${defaultBranch}`) {
     // The first push of the default branch (or a repository that has none): all of it is new.
     return {
@@ -138,6 +145,53 @@ export function resolveNewRef(
     range: { kind: 'history', head: target.head },
     description: `the history of ${target.head.slice(0, 12)} (${remote}/${target.defaultBranch} could not be found or fetched, so the commits of the new ref cannot be told apart from older ones)`,
   };
+}
+
+/**
+ * A push's range, checked against the clone: when its `before` commit is gone (force-pushed
+ * away, so no remote has it), the pushed commits not on the default branch are scanned instead,
+ * with a notice saying so. Without a way to tell them apart the range is left for `ensureRange`
+ * to explain.
+ */
+export function resolvePushRange(
+  repo: string,
+  target: Extract<ScanTarget, { kind: 'git' }>,
+  remote = 'origin',
+): { range: GitRange; description: string; notice?: string } {
+  const { range, description, push } = target;
+  if (range.kind !== 'diff' || !push) return { range, description };
+  if (!hasCommit(repo, range.base) && /^[0-9a-f]{40}$/.test(range.base)) {
+    try {
+      git(repo, ['fetch', '--no-tags', '--quiet', remote, range.base]);
+    } catch {
+      // Gone from the remote too: handled below.
+    }
+  }
+  if (hasCommit(repo, range.base)) return { range, description };
+  const gone = `the commit before this push (${short(range.base)}) is not in the repository any more (a force push?)`;
+  const shallow = git(repo, ['rev-parse', '--is-shallow-repository']).trim() === 'true';
+  if (push.ref !== `refs/heads/${push.defaultBranch}`) {
+    const r = resolveNewRef(
+      repo,
+      {
+        kind: 'new-ref',
+        defaultBranch: push.defaultBranch,
+        head: range.head,
+        description: `the pushed commits that are not on ${push.defaultBranch}`,
+      },
+      remote,
+    );
+    if (r.range.kind === 'diff' || !shallow)
+      return { ...r, notice: `${gone}: scanned ${r.description} instead` };
+  } else if (!shallow) {
+    const history = `the history of ${short(range.head)}`;
+    return {
+      range: { kind: 'history', head: range.head },
+      description: history,
+      notice: `${gone}: scanned ${history} instead`,
+    };
+  }
+  return { range, description };
 }
 
 function field(value: unknown, ...path: string[]): unknown {
