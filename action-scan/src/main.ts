@@ -62,7 +62,7 @@ export async function run(): Promise<void> {
     const result =
       extra.results.length > 0 ? mergeScanResults([primary.result, ...extra.results]) : primary.result;
     result.config = primary.inForce;
-    if (primary.notice) notice(primary.notice, { title: 'keyfence' });
+    if (primary.notice) runner.notice(primary.notice, { title: 'keyfence' });
     const scanned = [primary.scanned, ...extra.scanned].join('; ');
 
     const sarifFile = resolve(
