@@ -29,12 +29,17 @@ export interface ImageIndex {
   manifests: Descriptor[];
 }
 
-/** The fields of an image config that leak: environment, labels, and the build history. */
+/** The fields of an image config that leak: environment, labels, command, and the build history. */
 export interface ImageConfig {
   architecture?: string;
   os?: string;
-  config?: { Env?: string[] | null; Labels?: Record<string, string> | null };
-  history?: { created_by?: string; empty_layer?: boolean }[];
+  config?: {
+    Env?: string[] | null;
+    Labels?: Record<string, string> | null;
+    Cmd?: string[] | string | null;
+    Entrypoint?: string[] | string | null;
+  };
+  history?: { created_by?: string; comment?: string; empty_layer?: boolean }[];
   rootfs?: { diff_ids?: string[] };
 }
 
@@ -187,7 +192,10 @@ export async function resolveImages(
         throw new KeyfenceError(
           ErrorCode.INPUT_NOT_FOUND,
           `${name} has no image for ${formatPlatform(platform)} (it has: ${have})`,
-          { hint: 'pick one with --platform, e.g. --platform linux/arm64' },
+          {
+            hint: (names) =>
+              `to scan one of those, ${names.set('platform', formatPlatform(withPlatform[0]!.platform!))}`,
+          },
         );
       }
       for (const d of picked) {
