@@ -23,7 +23,7 @@ export {
   markdownText,
 } from './report/github.js';
 export { findingsToJson } from './report/json.js';
-export { findingsToSarif, SARIF_MAX_RESULTS } from './report/sarif.js';
+export { findingsToSarif, SARIF_MAX_RESULTS, sarifResultCount } from './report/sarif.js';
 export { findingsToText } from './report/text.js';
 export { BUILTIN_RULES, createDetector, selectRules } from './rules/builtin.js';
 export { compileRule, isLinearSafe, validateRuleSpec } from './rules/compile.js';
