@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { writeBaseline } from '@keyfence/scanner';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, type Io } from '../io.js';
+import { checkOutputFile, writeOutputFile } from '../output.js';
 import { runScanFromArgs, SCAN_OPTIONS } from './common.js';
 
 const HELP = `Usage: keyfence baseline [PATH...] [--output FILE] [scan options]
@@ -21,9 +22,11 @@ export async function runBaseline(argv: string[], io: Io): Promise<number> {
     io.stdout.write(HELP);
     return EXIT.clean;
   }
-  const result = await runScanFromArgs(values, positionals, io);
   const file = values.output ?? '.keyfence-baseline.json';
-  writeBaseline(resolve(io.cwd, file), result.findings);
+  const output = resolve(io.cwd, file);
+  checkOutputFile(output, file);
+  const result = await runScanFromArgs(values, positionals, io);
+  writeOutputFile(output, file, () => writeBaseline(output, result.findings));
   io.stderr.write(`keyfence: wrote ${result.findings.length} finding(s) to ${file}\n`);
   return EXIT.clean;
 }
