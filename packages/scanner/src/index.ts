@@ -44,7 +44,7 @@ export {
   type ScanMode,
   type ScanTarget,
 } from './sources/github-event.js';
-export { expandArchiveArgs } from './sources/globs.js';
+export { type ArchiveMatches, isArchiveGlob, matchArchiveArgs } from './sources/globs.js';
 export { CONFIG_PATHS, Whiteouts } from './sources/image.js';
 export { type ArchiveLimits, DEFAULT_LIMITS, formatBytes, parseBytes } from './sources/limits.js';
 export { type Platform, parsePlatform } from './sources/oci.js';
