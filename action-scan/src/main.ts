@@ -5,7 +5,6 @@ import { error, info, notice, setFailed, setOutput, summary, warning } from '@ac
 import { ErrorCode, formatUserError, isKeyfenceError, KeyfenceError } from '@keyfence/core';
 import {
   defaultConfig,
-  expandArchiveArgs,
   findConfigFile,
   findingAnnotations,
   findingsToGithubSummary,
@@ -15,6 +14,7 @@ import {
   type GithubRepoContext,
   gitTopLevel,
   loadConfig,
+  matchArchiveArgs,
   mergeScanResults,
   readBaseline,
   resolveNewRef,
@@ -27,7 +27,7 @@ import {
   scanImages,
   scanPaths,
 } from '@keyfence/scanner';
-import { readInputs, type ScanInputs } from './inputs.js';
+import { INPUT_NAMES, readInputs, type ScanInputs } from './inputs.js';
 import { VERSION } from './version.js';
 
 const annotate = { error, warning, notice };
@@ -142,12 +142,21 @@ async function scanBuildOutputs(
     const image = existsSync(local)
       ? { imageArchives: [{ file: local, name: inputs.image }] }
       : { images: [inputs.image] };
-    results.push(await scanImages({ config, ...image }));
+    const platform = inputs.platform ? { platform: inputs.platform } : {};
+    results.push(
+      await scanImages({ config, ...image, ...platform, insecureRegistries: inputs.insecureRegistries }),
+    );
     scanned.push(`the image ${inputs.image}`);
   }
   if (inputs.artifacts.length > 0) {
-    const archives = expandArchiveArgs(inputs.artifacts, workspace);
-    results.push(await scanArchives({ config, archives }));
+    const { archives, unmatched } = matchArchiveArgs(inputs.artifacts, workspace);
+    // A build that made no artifact this time should not fail the leak check: warn and go on.
+    for (const glob of unmatched) {
+      warning(
+        `input "artifacts": no file matches ${JSON.stringify(glob)} (relative to the workspace); nothing scanned for it`,
+      );
+    }
+    if (archives.length > 0) results.push(await scanArchives({ config, archives }));
     scanned.push(`${archives.length} build artifact${archives.length === 1 ? '' : 's'}`);
   }
   return { results, scanned };
@@ -206,7 +215,7 @@ function emptyResult(config: ScanConfig): ScanResult {
 
 /** The one top-level catch: user errors as `::error::` with their hint and no stack; bugs with it. */
 function fail(thrown: unknown): void {
-  const f = formatUserError(thrown);
+  const f = formatUserError(thrown, INPUT_NAMES);
   if (isKeyfenceError(thrown)) {
     setFailed(f.hint ? `${f.message}\nhint: ${f.hint}` : f.message);
     return;
