@@ -84,6 +84,34 @@ describe('action-scan artifacts that match nothing', () => {
   });
 });
 
+describe("action-scan past code scanning's 25,000 results", () => {
+  it('says truthfully what the summary, the SARIF file and the JSON report each hold', () => {
+    const workspace = cleanWorkspace();
+    const n = 25_004;
+    const tokens = Array.from({ length: n }, () => fake.githubPat());
+    writeFileSync(join(workspace, 'tokens.env'), `${tokens.map((t) => `T=${t}`).join('\n')}\n`);
+    const run = runAction(ACTION, {
+      workspace,
+      event: DISPATCH,
+      inputs: { 'report-file': 'out/keyfence.json', 'max-annotations': '0' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs['findings']).toBe(String(n));
+    const sarif = JSON.parse(readFileSync(run.outputs['sarif-file']!, 'utf8'));
+    expect(sarif.runs[0].results).toHaveLength(25_000);
+    expect(sarif.runs[0].properties).toMatchObject({ truncated: true, findings: n });
+    const json = JSON.parse(readFileSync(run.outputs['report-file']!, 'utf8'));
+    expect(json.findings).toHaveLength(n);
+    const rows = run.summary.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length;
+    expect(rows).toBeLessThan(n);
+    expect(run.summary).not.toContain(`All ${n} are in the SARIF file`);
+    expect(run.summary).toContain(
+      `${n - rows} more not shown: a job summary holds at most 1 MiB. The SARIF file holds the first 25000 ` +
+        `(code scanning takes at most 25000 per run); the JSON report holds all ${n}.`,
+    );
+  }, 120_000);
+});
+
 describe('action-scan errors about a setting name the action input', () => {
   it('names the config input, not --config, when the config file cannot be read', () => {
     const run = runAction(ACTION, {
