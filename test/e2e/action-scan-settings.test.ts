@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -124,6 +125,17 @@ describe('action-scan errors about a setting name the action input', () => {
     expect(error).toMatch(/^cannot read config file .*ci\/keyfence\.yaml: ENOENT\nhint: /);
     expect(error).toContain('check the path given to the `config` input');
     expect(run.stdout).not.toContain('--config');
+  });
+
+  it('names the artifacts input, not --archive, for an image that is a gzip-compressed tar', () => {
+    const workspace = cleanWorkspace();
+    writeFileSync(join(workspace, 'image.tar.gz'), gzipSync(Buffer.from('not really a tar')));
+    const run = runAction(ACTION, { workspace, event: DISPATCH, inputs: { image: 'image.tar.gz' } });
+    expect(run.code).toBe(1);
+    const [error] = commands(run, 'error');
+    expect(error).toContain('image.tar.gz is gzip-compressed');
+    expect(error).toContain('or scan it with the `artifacts` input to read it as a plain archive');
+    expect(run.stdout).not.toContain('--archive');
   });
 
   it('names the platform input when a multi-platform image has no image for the default platform', async () => {

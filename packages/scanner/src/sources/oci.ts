@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
-import { ErrorCode, KeyfenceError } from '@keyfence/core';
+import { ErrorCode, KeyfenceError, type KeyfenceErrorOptions } from '@keyfence/core';
 
 /** A content descriptor: what the OCI image spec and Docker's manifests point with. */
 export interface Descriptor {
@@ -234,7 +234,7 @@ export async function resolveImages(
 
 export function inputError(
   message: string,
-  hint = 'the image is damaged or not an OCI/Docker image',
+  hint: KeyfenceErrorOptions['hint'] = 'the image is damaged or not an OCI/Docker image',
 ): KeyfenceError {
   return new KeyfenceError(ErrorCode.INPUT_UNREADABLE, message, { hint });
 }
