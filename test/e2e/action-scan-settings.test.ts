@@ -157,6 +157,14 @@ describe('action-scan errors about a setting name the action input', () => {
       inputs: { image: layout, platform: 'linux/arm64' },
     });
     expect(picked.code).toBe(0);
+    const typo = runAction(ACTION, {
+      workspace,
+      event: DISPATCH,
+      inputs: { image: layout, platform: 'arm64' },
+    });
+    expect(commands(typo, 'error')).toEqual([
+      'a platform is OS/ARCH[/VARIANT] (got "arm64")\nhint: e.g. set `platform: linux/arm64` under `with:` (or linux/arm64/v8)',
+    ]);
   });
 });
 

@@ -84,8 +84,8 @@ export interface BlobSource {
 export function parsePlatform(text: string): Platform {
   const [os, architecture, variant, extra] = text.split('/');
   if (!os || !architecture || extra !== undefined || variant === '') {
-    throw new KeyfenceError(ErrorCode.USAGE, `--platform takes OS/ARCH[/VARIANT] (got "${text}")`, {
-      hint: 'e.g. --platform linux/amd64 or --platform linux/arm64/v8',
+    throw new KeyfenceError(ErrorCode.USAGE, `a platform is OS/ARCH[/VARIANT] (got "${text}")`, {
+      hint: (names) => `e.g. ${names.set('platform', 'linux/arm64')} (or linux/arm64/v8)`,
     });
   }
   return variant ? { os, architecture, variant } : { os, architecture };
