@@ -22,7 +22,7 @@ export const USER_ERROR_EXIT_CODE = 2;
 export interface SettingNames {
   /** The setting as the user knows it, e.g. "--config" or "the `config` input". */
   name(setting: string): string;
-  /** How to set it to `value`, e.g. "pass `--insecure-registry HOST`". */
+  /** How to set it to `value`, e.g. "pass --insecure-registry HOST". */
   set(setting: string, value: string): string;
 }
 
