@@ -15,7 +15,6 @@ import {
   checkoutSource,
   defaultConfig,
   ensureRange,
-  expandArchiveArgs,
   findConfigFile,
   findingAnnotations,
   findingsToGithubSummary,
@@ -27,6 +26,7 @@ import {
   gitTopLevel,
   loadConfig,
   loadTrustedSettings,
+  matchArchiveArgs,
   mergeScanResults,
   readBaseline,
   resolveNewRef,
@@ -40,7 +40,7 @@ import {
   scanImages,
   scanPaths,
 } from '@keyfence/scanner';
-import { readInputs, type ScanInputs } from './inputs.js';
+import { INPUT_NAMES, readInputs, type ScanInputs } from './inputs.js';
 import { VERSION } from './version.js';
 
 /** Runs the action: inputs -> scan -> annotations, job summary, SARIF, outputs, exit code. */
@@ -58,7 +58,7 @@ export async function run(): Promise<void> {
     }
     const target = resolveScanTarget({ ...readEvent(env), mode: inputs.mode });
     const primary = await scan(target, root, workspace, inputs);
-    const extra = await scanBuildOutputs(inputs, workspace, primary.config);
+    const extra = await scanBuildOutputs(runner, inputs, workspace, primary.config);
     const result =
       extra.results.length > 0 ? mergeScanResults([primary.result, ...extra.results]) : primary.result;
     result.config = primary.inForce;
@@ -191,6 +191,7 @@ function checkoutSettings(inputs: ScanInputs, root: string, workspace: string): 
 
 /** The `image` and `artifacts` inputs: scanned like files, reported in the summary and SARIF. */
 async function scanBuildOutputs(
+  runner: Runner,
   inputs: ScanInputs,
   workspace: string,
   config: ScanConfig,
@@ -202,12 +203,21 @@ async function scanBuildOutputs(
     const image = existsSync(local)
       ? { imageArchives: [{ file: local, name: inputs.image }] }
       : { images: [inputs.image] };
-    results.push(await scanImages({ config, ...image }));
+    const platform = inputs.platform ? { platform: inputs.platform } : {};
+    results.push(
+      await scanImages({ config, ...image, ...platform, insecureRegistries: inputs.insecureRegistries }),
+    );
     scanned.push(`the image ${inputs.image}`);
   }
   if (inputs.artifacts.length > 0) {
-    const archives = expandArchiveArgs(inputs.artifacts, workspace);
-    results.push(await scanArchives({ config, archives }));
+    const { archives, unmatched } = matchArchiveArgs(inputs.artifacts, workspace);
+    // A build that made no artifact this time should not fail the leak check: warn and go on.
+    for (const glob of unmatched) {
+      runner.warning(
+        `input "artifacts": no file matches ${JSON.stringify(glob)} (relative to the workspace); nothing scanned for it`,
+      );
+    }
+    if (archives.length > 0) results.push(await scanArchives({ config, archives }));
     scanned.push(`${archives.length} build artifact${archives.length === 1 ? '' : 's'}`);
   }
   return { results, scanned };
@@ -266,7 +276,7 @@ function emptyResult(config: ScanConfig): ScanResult {
 
 /** The one top-level catch: user errors as `::error::` with their hint and no stack; bugs with it. */
 function fail(runner: Runner, thrown: unknown): void {
-  const f = formatUserError(thrown);
+  const f = formatUserError(thrown, INPUT_NAMES);
   if (isKeyfenceError(thrown)) {
     runner.setFailed(f.hint ? `${f.message}\nhint: ${f.hint}` : f.message);
     return;

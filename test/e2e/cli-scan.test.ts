@@ -239,6 +239,23 @@ describe('keyfence scan on bad input', () => {
     expect(report.problems).toMatchObject([{ kind: 'timeout', ruleId: 'sneaky-slow', path: 'a.txt' }]);
   });
 
+  it('exits 2 with one usage line, not an internal error, for --output in a missing folder or naming a folder', () => {
+    const dir = workspace({ 'app.env': `TOKEN=${fake.githubPat()}\n` });
+    for (const args of [
+      ['scan', '--format', 'sarif', '--output', join(dir, 'missing', 'dir', 'x.sarif')],
+      ['baseline', '--output', 'missing/base.json'],
+      ['scan', '--output', '.'],
+    ]) {
+      const run = keyfence(args, dir);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(
+        /^keyfence: error: --output .*(does not exist|is a folder)\n {2}hint: [^\n]+\n$/,
+      );
+      expect(run.stderr).not.toContain('internal error');
+      expect(run.stdout).toBe('');
+    }
+  });
+
   it('exits 2 for unknown options and formats, without a stack', () => {
     const dir = tempDir();
     for (const args of [['scan', '--frobnicate'], ['scan', '--format', 'xml'], ['launch']]) {

@@ -60,8 +60,10 @@ export interface ImageSpec {
   layers: LayerSpec[];
   env?: string[];
   labels?: Record<string, string>;
-  /** `created_by` of each history entry. */
-  history?: string[];
+  /** Each history entry: its `created_by`, or the entry's fields. */
+  history?: (string | { created_by?: string; comment?: string })[];
+  cmd?: string[];
+  entrypoint?: string[];
   platform?: { os: string; architecture: string; variant?: string };
 }
 
@@ -133,9 +135,17 @@ async function buildImage(
         architecture: platform.architecture,
         os: platform.os,
         ...(platform.variant ? { variant: platform.variant } : {}),
-        config: { Env: spec.env ?? ['PATH=/usr/local/bin:/usr/bin:/bin'], Labels: spec.labels ?? {} },
+        config: {
+          Env: spec.env ?? ['PATH=/usr/local/bin:/usr/bin:/bin'],
+          Labels: spec.labels ?? {},
+          ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+          ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+        },
         rootfs: { type: 'layers', diff_ids: diffIds },
-        history: (spec.history ?? []).map((created_by) => ({ created_by, created: '2024-01-01T00:00:00Z' })),
+        history: (spec.history ?? []).map((h) => ({
+          ...(typeof h === 'string' ? { created_by: h } : h),
+          created: '2024-01-01T00:00:00Z',
+        })),
       }),
     ),
   );

@@ -93,6 +93,23 @@ describe('formatUserError', () => {
     expect('stack' in formatted).toBe(false);
   });
 
+  it('names the setting a hint is about in the words of the front end that reports it', () => {
+    const error = new KeyfenceError(ErrorCode.INPUT_UNREADABLE, 'cannot reach registry r:5000', {
+      hint: (names) => `if r:5000 serves plain HTTP, ${names.set('insecure-registry', 'r:5000')}`,
+    });
+    expect(error.hint).toBe('if r:5000 serves plain HTTP, pass --insecure-registry r:5000');
+    expect(formatUserError(error).hint).toBe(error.hint);
+    const inputs = {
+      name: (setting: string) => `the \`${setting}\` input`,
+      set: (setting: string, value: string) => `set \`${setting}: ${value}\``,
+    };
+    expect(formatUserError(error, inputs).hint).toBe(
+      'if r:5000 serves plain HTTP, set `insecure-registry: r:5000`',
+    );
+    const plain = new KeyfenceError(ErrorCode.USAGE, 'x', { hint: 'fixed words' });
+    expect(formatUserError(plain, inputs).hint).toBe('fixed words');
+  });
+
   it('omits the hint when the KeyfenceError has none', () => {
     expect(formatUserError(new KeyfenceError(ErrorCode.RULE_INVALID, 'bad regex'))).toEqual({
       message: 'bad regex',

@@ -1,6 +1,7 @@
-export type { FormattedError, KeyfenceErrorOptions } from './errors.js';
+export type { FormattedError, KeyfenceErrorOptions, SettingNames } from './errors.js';
 export {
   ErrorCode,
+  FLAG_NAMES,
   formatUserError,
   InternalError,
   isKeyfenceError,

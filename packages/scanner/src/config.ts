@@ -68,7 +68,7 @@ export function loadConfig(file: string): ScanConfig {
       ErrorCode.INPUT_UNREADABLE,
       `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
       {
-        hint: 'check the path given to --config and its permissions',
+        hint: (names) => `check the path given to ${names.name('config')} and its permissions`,
         cause: e,
       },
     );

@@ -33,7 +33,7 @@ export {
   markdownText,
 } from './report/github.js';
 export { findingsToJson } from './report/json.js';
-export { findingsToSarif, SARIF_MAX_RESULTS } from './report/sarif.js';
+export { findingsToSarif, SARIF_MAX_RESULTS, sarifResultCount } from './report/sarif.js';
 export { findingsToText } from './report/text.js';
 export { BUILTIN_RULES, createDetector, selectRules } from './rules/builtin.js';
 export { compileRule, isLinearSafe, validateRuleSpec } from './rules/compile.js';
@@ -55,7 +55,7 @@ export {
   type ScanMode,
   type ScanTarget,
 } from './sources/github-event.js';
-export { expandArchiveArgs } from './sources/globs.js';
+export { type ArchiveMatches, isArchiveGlob, matchArchiveArgs } from './sources/globs.js';
 export { CONFIG_PATHS, Whiteouts } from './sources/image.js';
 export { type ArchiveLimits, DEFAULT_LIMITS, formatBytes, parseBytes } from './sources/limits.js';
 export { type Platform, parsePlatform } from './sources/oci.js';

@@ -26,7 +26,7 @@ export async function scanArchives(options: ArchiveScanOptions): Promise<ScanRes
   for (const input of options.archives) {
     if (!existsSync(input.file)) {
       throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such archive: ${input.name}`, {
-        hint: 'check the path given to --archive',
+        hint: (names) => `check the path given to ${names.name('archive')}`,
       });
     }
     const ctx = scan.context(input.name, {}, true);

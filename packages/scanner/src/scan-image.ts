@@ -27,7 +27,7 @@ export interface ImageScanOptions extends InputScanSettings {
 }
 
 /**
- * Scans container images without a Docker engine: the config (Env, Labels, build history) and
+ * Scans container images without a Docker engine: the config (Env, Labels, Entrypoint, Cmd, build history and its comments) and
  * every layer's files, including files a later layer deleted, which are still in the image.
  */
 export async function scanImages(options: ImageScanOptions): Promise<ScanResult> {

@@ -3,6 +3,7 @@ import { renderUntrusted, writeText } from '@keyfence/core';
 import { writeBaseline } from '@keyfence/scanner';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, type Io } from '../io.js';
+import { checkOutputFile, writeOutputFile } from '../output.js';
 import { runScanFromArgs, SCAN_OPTIONS } from './common.js';
 
 const HELP = `Usage: keyfence baseline [PATH...] [--output FILE] [scan options]
@@ -22,9 +23,11 @@ export async function runBaseline(argv: string[], io: Io): Promise<number> {
     writeText(io.stdout, HELP);
     return EXIT.clean;
   }
-  const result = await runScanFromArgs(values, positionals, io);
   const file = values.output ?? '.keyfence-baseline.json';
-  writeBaseline(resolve(io.cwd, file), result.findings);
+  const output = resolve(io.cwd, file);
+  checkOutputFile(output, file);
+  const result = await runScanFromArgs(values, positionals, io);
+  writeOutputFile(output, file, () => writeBaseline(output, result.findings));
   writeText(io.stderr, `keyfence: wrote ${result.findings.length} finding(s) to ${renderUntrusted(file)}\n`);
   return EXIT.clean;
 }

@@ -2,16 +2,18 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
+  type ArchiveInput,
   type ConfigInForce,
   checkoutSource,
   defaultConfig,
   ensureRange,
-  expandArchiveArgs,
   findConfigFile,
   type GitRange,
   gitTopLevel,
+  isArchiveGlob,
   loadConfig,
   loadTrustedSettings,
+  matchArchiveArgs,
   mergeScanResults,
   parsePlatform,
   readBaseline,
@@ -131,7 +133,7 @@ export async function runScanFromArgs(
   const limits = limitsFromArgs(values);
   if (values.platform !== undefined) parsePlatform(values.platform);
   // Inputs are checked before any scan starts, so a typo fails fast.
-  const archives = expandArchiveArgs(archiveArgs, io.cwd);
+  const archives = expandArchiveFlags(archiveArgs, io.cwd);
   const settings = {
     config,
     limits,
@@ -241,6 +243,21 @@ async function scanFilesFromArgs(
     options.shard = { index, count };
   }
   return scanPaths(options);
+}
+
+/** The files `--archive` names; an argument that matches nothing is an error here (a warning in the action). */
+function expandArchiveFlags(args: string[], cwd: string): ArchiveInput[] {
+  const { archives, unmatched } = matchArchiveArgs(args, cwd);
+  const [first] = unmatched;
+  if (first === undefined) return archives;
+  if (!isArchiveGlob(first)) {
+    throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such archive: ${first}`, {
+      hint: 'check the path given to --archive (quote globs: --archive "dist/*.zip")',
+    });
+  }
+  throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no file matches --archive ${first}`, {
+    hint: 'check the pattern; it is matched relative to the current folder',
+  });
 }
 
 function readConfig(explicit: string | undefined, firstPath: string): ScanConfig {

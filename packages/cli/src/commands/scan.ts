@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renderUntrusted, writeJson, writeText } from '@keyfence/core';
 import { findingsToJson, findingsToSarif, findingsToText } from '@keyfence/scanner';
 import { parseCommandArgs, parseFormat } from '../args.js';
 import { EXIT, type Io } from '../io.js';
+import { checkOutputFile, writeReportFile } from '../output.js';
 import { VERSION } from '../version.js';
 import { runScanFromArgs, SCAN_OPTIONS } from './common.js';
 
@@ -66,6 +66,8 @@ export async function runScan(argv: string[], io: Io): Promise<number> {
     return EXIT.clean;
   }
   const format = parseFormat(values.format, FORMATS, 'text');
+  const output = values.output === undefined ? undefined : resolve(io.cwd, values.output);
+  if (output) checkOutputFile(output, values.output!);
   const result = await runScanFromArgs(values, positionals, io);
   const toFile = values.output !== undefined;
   const color = !toFile && !values['no-color'] && io.stdout.isTTY === true && !io.env?.NO_COLOR;
@@ -76,7 +78,7 @@ export async function runScan(argv: string[], io: Io): Promise<number> {
         ? `${JSON.stringify(findingsToSarif(result, { toolVersion: VERSION }), null, 2)}\n`
         : findingsToText(result, { color });
   if (toFile) {
-    writeFileSync(resolve(io.cwd, values.output!), report);
+    writeReportFile(output!, values.output!, report);
     // The summary still goes to stderr, so a CI log says what happened.
     const n = result.findings.length;
     writeText(

@@ -1,5 +1,8 @@
+import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fake, randomString } from '../../../../test/support/secrets.js';
+import { ALNUM, fake, randomString } from '../../../../test/support/secrets.js';
+import { defaultConfig } from '../config.js';
+import { createDetector } from '../rules/builtin.js';
 import { compileRule } from '../rules/compile.js';
 import type { RuleSpec } from '../rules/types.js';
 import { type AllowEntry, Detector } from './detector.js';
@@ -137,5 +140,20 @@ describe('Detector', () => {
   it('offsets lines by the fragment start line', () => {
     const findings = detector().detect({ text: `\n${fake.githubPat()}`, path: 'x', startLine: 100 });
     expect(findings[0]!.location.line).toBe(101);
+  });
+});
+
+describe('the built-in rules and random tokens that hold a placeholder word by chance', () => {
+  it('reports GitHub PATs with xxxx, dummy or example inside their random part', () => {
+    const detect = createDetector(defaultConfig());
+    for (const word of ['xxxx', 'XXXX', 'dummy', 'DUMMY', 'example', 'EXAMPLE', 'Example']) {
+      const body = Array.from({ length: 36 }, () => ALNUM[randomInt(ALNUM.length)]).join('');
+      // 4..(36 - word - 4): well inside, away from the prefix and the token's end.
+      const at = 4 + randomInt(36 - word.length - 8);
+      const token = `ghp_${body.slice(0, at)}${word}${body.slice(at + word.length)}`;
+      const findings = detect.detect({ text: `GITHUB_TOKEN=${token}\n`, path: '.env' });
+      expect(findings.map((f) => f.ruleId)).toEqual(['github-pat']);
+    }
+    expect(detect.detect({ text: `GITHUB_TOKEN=ghp_${'x'.repeat(36)}\n`, path: '.env' })).toEqual([]);
   });
 });

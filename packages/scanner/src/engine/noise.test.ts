@@ -1,5 +1,6 @@
+import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fake, randomString } from '../../../../test/support/secrets.js';
+import { ALNUM, B64, fake, randomString } from '../../../../test/support/secrets.js';
 import { shannonEntropy } from './entropy.js';
 import { isGenericNoise, isPlaceholder } from './noise.js';
 
@@ -37,7 +38,78 @@ describe('isPlaceholder', () => {
   it('keeps random-looking values', () => {
     expect(isPlaceholder(fake.githubPat())).toBe(false);
   });
+
+  it.each([
+    'ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+    'AKIAXXXXXXXXXXXXXXXX',
+    'xoxb-123456789012-123456789012-xxxxxxxxxxxxxxxxxxxxxxxx',
+    'sk_live_000000000000000000000000',
+    'your-api-key-here',
+    'YOUR_API_KEY',
+    '<token>',
+    'EXAMPLE_KEY_7f3a9c2e',
+    'example-token-2024',
+    'DummyToken',
+    'sk_test_dummy_key',
+    'ghp_1234xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    'AKIAIOSFODNN7EXAMPLE',
+  ])('still drops the placeholder shape %s', (value) => {
+    expect(isPlaceholder(value)).toBe(true);
+  });
+
+  // Random tokens of real formats, with a placeholder word or run put at a random position
+  // strictly inside the random part: chance, not a placeholder, so the token is a secret.
+  const formats: [string, () => { head: string; body: string; tail: string }][] = [
+    ['a GitHub PAT', () => ({ head: 'ghp_', body: cryptoRandom(36, ALNUM), tail: '' })],
+    ['a fine-grained PAT', () => ({ head: 'github_pat_', body: cryptoRandom(82, `${ALNUM}_`), tail: '' })],
+    ['an AWS secret key', () => ({ head: '', body: cryptoRandom(40, B64), tail: '' })],
+    [
+      'a Slack bot token',
+      () => ({ head: 'xoxb-1234567890-1234567890-', body: cryptoRandom(24, ALNUM), tail: '' }),
+    ],
+  ];
+  const words = [
+    'xxxx',
+    'XXXX',
+    'xXxX',
+    'xxxxx',
+    'dummy',
+    'DUMMY',
+    'Dummy',
+    'dUmMy',
+    'example',
+    'EXAMPLE',
+    'Example',
+    'eXAmplE',
+  ];
+
+  it.each(formats)(
+    'keeps %s that holds xxxx, dummy or example (any case) inside its random part',
+    (_name, make) => {
+      for (const word of words) {
+        for (let i = 0; i < 50; i++) {
+          const { head, body, tail } = make();
+          // Not at either edge of the random part, and not next to a separator it already has.
+          const at = 1 + randomInt(body.length - word.length - 1);
+          const embedded = body.slice(0, at) + word + body.slice(at + word.length);
+          if (!/[A-Za-z0-9]/.test(embedded[at - 1]!) || !/[A-Za-z0-9]/.test(embedded[at + word.length]!)) {
+            continue;
+          }
+          const token = head + embedded + tail;
+          expect(token.length).toBe(head.length + body.length + tail.length);
+          expect(isPlaceholder(token), token).toBe(false);
+        }
+      }
+    },
+  );
 });
+
+/** Random characters from `alphabet`, drawn with the crypto generator and no filtering. */
+function cryptoRandom(length: number, alphabet: string): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
 
 describe('isGenericNoise', () => {
   it('drops code, paths, stopwords and hashes named as hashes', () => {

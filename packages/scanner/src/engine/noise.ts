@@ -5,33 +5,82 @@
 
 // Runs of one character mark a placeholder in a token, but occur naturally in the base64 of
 // binary data (zero bytes encode as AAAA), so they are only checked on token-sized values.
-const SHORT_PLACEHOLDER = [/x{4,}/i, /(.)\1{5,}/];
 const SHORT_MAX = 100;
+const X_RUN = /[xX]{4,}/g;
+const SAME_RUN = /(.)\1{5,}/g;
 
-const PLACEHOLDER = [
-  /example/i,
+// Marks that cannot occur in a random token: wherever they are, the value is a template.
+const PLACEHOLDER_MARKS = [
   /\*{3,}/,
   /<[^<>]{0,64}>/,
   /\$\{[^}]{0,128}\}/,
   /\{\{[^}]{0,128}\}\}/,
   /%\([a-z_]{1,64}\)s/i,
   /^\$[A-Za-z_][A-Za-z0-9_]*$/,
-  /change_?me|replace_?me|placeholder|dummy|redacted|notreal|not_real|insert[_-]?your|fake[_-]?(?:api[_-]?)?(?:key|token|secret|password)/i,
-  /your[_-]?(?:api[_-]?|access[_-]?|secret[_-]?|auth[_-]?)?(?:key|token|secret|password|pass)/i,
   /\.\.\.|\u2026/, // an ellipsis: "Password=..." in documentation
   /^(?:my)?(?:secret|password|passwd|pass|pwd|token|api[_-]?key|key|value|string|credentials?|empty|none|null)s?\W{0,2}$/i,
 ];
 
+// Words a person writes in place of a secret. Random characters hold them by chance (about one
+// GitHub token in a million holds "dummy" in some case), so they only count in a word's shape.
+const PLACEHOLDER_WORDS = new RegExp(
+  '(?:example|dummy|placeholder|redacted|change[_-]?me|replace[_-]?me|not[_-]?real|insert[_-]?your' +
+    '|fake[_-]?(?:api[_-]?)?(?:key|token|secret|password)' +
+    '|your[_-]?(?:api[_-]?|access[_-]?|secret[_-]?|auth[_-]?)?(?:key|token|secret|password|pass))' +
+    // What documentation puts after the word: AWS's sample keys end in EXAMPLE and EXAMPLEKEY.
+    '(?:[_-]?(?:key|token|secret|here))?',
+  'gi',
+);
+const ALNUM = /[A-Za-z0-9]/;
+
 const PUBLIC_KEY_PREFIX =
   /^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-|sk-ssh-|-----BEGIN (?:RSA )?PUBLIC KEY|pk_(?:live|test)_)/;
 
-/** True when a matched value is a placeholder or documentation example, not a secret. */
+/**
+ * True when a matched value is a placeholder or documentation example, not a secret: a template
+ * mark, or a placeholder shape that covers the value. A word or a run of x's inside random
+ * characters is chance, not a placeholder.
+ */
 export function isPlaceholder(secret: string): boolean {
   return (
-    PLACEHOLDER.some((re) => re.test(secret)) ||
+    PLACEHOLDER_MARKS.some((re) => re.test(secret)) ||
     PUBLIC_KEY_PREFIX.test(secret) ||
-    (secret.length <= SHORT_MAX && SHORT_PLACEHOLDER.some((re) => re.test(secret)))
+    hasPlaceholderWord(secret) ||
+    (secret.length <= SHORT_MAX && (runsCover(secret, X_RUN) || runsCover(secret, SAME_RUN)))
   );
+}
+
+/**
+ * A placeholder word written as a word: in one case (`dummy`, `DUMMY`, `Dummy`, `yourApiKey`), and
+ * at the start or end of the value or set off by separators (`EXAMPLE_KEY_1`, `…7EXAMPLE`, `my-dummy-key`).
+ */
+function hasPlaceholderWord(secret: string): boolean {
+  for (const m of secret.matchAll(PLACEHOLDER_WORDS)) {
+    const word = m[0].replace(/[_-]/g, '');
+    if (!/^(?:[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)$/.test(word)) continue;
+    const before = secret[m.index - 1];
+    const after = secret[m.index + m[0].length];
+    const atEdge = before === undefined || after === undefined;
+    if (atEdge || (!ALNUM.test(before) && !ALNUM.test(after))) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs (of x's, or of one character) that cover the value: at least half of it, or the whole of a
+ * part between separators (`ghp_xxxx…`, `xoxb-…-xxxxxxxx`, `AKIAXXXXXXXXXXXXXXXX`).
+ */
+function runsCover(secret: string, runs: RegExp): boolean {
+  let covered = 0;
+  for (const m of secret.matchAll(runs)) {
+    const before = secret[m.index - 1];
+    const after = secret[m.index + m[0].length];
+    const wholePart =
+      (before === undefined || !ALNUM.test(before)) && (after === undefined || !ALNUM.test(after));
+    if (wholePart) return true;
+    covered += m[0].length;
+  }
+  return covered * 2 >= secret.length;
 }
 
 /** Words that, inside a generic rule's value, mean it is not a real secret. */

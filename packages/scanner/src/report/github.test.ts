@@ -244,12 +244,42 @@ describe('findingsToGithubSummary', () => {
 
   it('stays within its byte budget and counts the rows it leaves out', () => {
     const findings = Array.from({ length: 200 }, (_, i) => finding({ path: `f${i}.env`, commit: SHA }));
-    const md = findingsToGithubSummary(result(findings), { scanned: 'x', repo: REPO, maxBytes: 8000 });
+    const reports = { SARIF: '/tmp/k.sarif' };
+    const md = findingsToGithubSummary(result(findings), {
+      scanned: 'x',
+      repo: REPO,
+      reports,
+      maxBytes: 8000,
+    });
     expect(Buffer.byteLength(md)).toBeLessThanOrEqual(8000);
     const rows = md.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length;
     expect(rows).toBeGreaterThan(5);
     expect(md).toContain(
-      `${200 - rows} more not shown: a job summary holds at most 1 MiB. All 200 are in the SARIF file.`,
+      `${200 - rows} more not shown: a job summary holds at most 1 MiB. The SARIF file holds all 200.`,
+    );
+  });
+
+  it('says truthfully where findings are past the SARIF cap of 25,000', () => {
+    const n = 25_003;
+    const findings = Array.from({ length: n }, (_, i) => finding({ path: `f${i}.env` }));
+    const options = { scanned: 'x', maxBytes: 8000 };
+    const sarifOnly = findingsToGithubSummary(result(findings), {
+      ...options,
+      reports: { SARIF: '/t/k.sarif' },
+    });
+    const rows = sarifOnly.split('\n').filter((l) => /^\| \d+ \|/.test(l)).length;
+    expect(sarifOnly).not.toContain(`All ${n}`);
+    expect(sarifOnly).toContain(
+      `${n - rows} more not shown: a job summary holds at most 1 MiB. The SARIF file holds the first 25000 ` +
+        `(code scanning takes at most 25000 per run); set \`report-file:\` for a JSON report of all ${n}.`,
+    );
+    const withJson = findingsToGithubSummary(result(findings), {
+      ...options,
+      reports: { SARIF: '/t/k.sarif', JSON: '/t/k.json' },
+    });
+    expect(withJson).toContain(
+      'The SARIF file holds the first 25000 (code scanning takes at most 25000 per run); ' +
+        `the JSON report holds all ${n}.`,
     );
   });
 });

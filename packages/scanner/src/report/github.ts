@@ -1,6 +1,7 @@
 import { describeSource } from '../config-source.js';
 import type { Confidence, Finding } from '../finding.js';
 import type { ScanResult } from '../scan.js';
+import { SARIF_MAX_RESULTS, sarifResultCount } from './sarif.js';
 import { imageWhere } from './text.js';
 
 /** Where links point: the run's `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`. */
@@ -128,14 +129,33 @@ export function findingsToGithubSummary(result: ScanResult, options: GithubSumma
       table.push(row);
       shown++;
     }
-    if (shown < n) {
-      table.push(
-        '',
-        `${n - shown} more not shown: a job summary holds at most 1 MiB. All ${n} are in the SARIF file.`,
-      );
-    }
+    const where = whereAllAre(n, shown, options.reports ?? {});
+    if (where) table.push('', where);
   }
   return [...head, ...table, ...tail].join('\n');
+}
+
+/**
+ * When the table or the SARIF file holds fewer than all `n` findings: what is where (the SARIF
+ * file holds the first 25,000; the JSON report, when written, all of them).
+ */
+function whereAllAre(n: number, shown: number, reports: Record<string, string>): string {
+  const inSarif = sarifResultCount(n);
+  if (shown === n && (inSarif === n || !('SARIF' in reports))) return '';
+  const parts: string[] = [];
+  if ('SARIF' in reports) {
+    parts.push(
+      inSarif === n
+        ? `the SARIF file holds all ${n}`
+        : `the SARIF file holds the first ${inSarif} (code scanning takes at most ${SARIF_MAX_RESULTS} per run)`,
+    );
+  }
+  if ('JSON' in reports) parts.push(`the JSON report holds all ${n}`);
+  else if (inSarif < n) parts.push(`set \`report-file:\` for a JSON report of all ${n}`);
+  const said = parts.join('; ');
+  const rest = said ? `${said.charAt(0).toUpperCase()}${said.slice(1)}.` : '';
+  if (shown === n) return rest;
+  return `${n - shown} more not shown: a job summary holds at most 1 MiB.${rest ? ` ${rest}` : ''}`;
 }
 
 function findingRow(f: Finding, index: number, repo: GithubRepoContext | undefined): string {

@@ -6,6 +6,31 @@ import { imageWhere } from './text.js';
 /** GitHub code scanning accepts at most this many results per run. */
 export const SARIF_MAX_RESULTS = 25_000;
 
+/** How many of `findings` findings a SARIF report holds (the first ones, up to the cap). */
+export function sarifResultCount(findings: number): number {
+  return Math.min(findings, SARIF_MAX_RESULTS);
+}
+
+/**
+ * Where result URIs are rooted. Files inside an image or an archive are not repository files:
+ * they get their own bases, and URIs no checkout file has (the image reference first; the archive
+ * chain with its `!/`), since code scanning reads only the relative URI and would otherwise pin
+ * the alert on an unrelated repository file. `file:` because code scanning refuses other schemes.
+ */
+const URI_BASES = {
+  '%SRCROOT%': { uri: 'file:///' },
+  IMAGE: {
+    uri: 'file:///keyfence-image/',
+    description: {
+      text: 'Inside a container image: the image reference, then the path in its layer or config',
+    },
+  },
+  ARTIFACT: {
+    uri: 'file:///keyfence-artifact/',
+    description: { text: 'Inside a build artifact: the archive, then each nested entry, joined by !/' },
+  },
+} as const;
+
 export interface SarifOptions {
   toolVersion: string;
 }
@@ -18,7 +43,9 @@ export function findingsToSarif(result: ScanResult, options: SarifOptions): Log 
   const rules: ReportingDescriptor[] = [];
   const ruleIndex = new Map<string, number>();
   const results: Result[] = [];
-  for (const f of result.findings.slice(0, SARIF_MAX_RESULTS)) {
+  const total = result.findings.length;
+  const kept = sarifResultCount(total);
+  for (const f of result.findings.slice(0, kept)) {
     let index = ruleIndex.get(f.ruleId);
     if (index === undefined) {
       index = rules.length;
@@ -41,12 +68,33 @@ export function findingsToSarif(result: ScanResult, options: SarifOptions): Log 
             rules,
           },
         },
-        originalUriBaseIds: { '%SRCROOT%': { uri: 'file:///' } },
+        originalUriBaseIds: URI_BASES,
+        ...(kept < total
+          ? {
+              invocations: [
+                {
+                  executionSuccessful: true,
+                  toolExecutionNotifications: [
+                    {
+                      level: 'warning',
+                      descriptor: { id: 'keyfence/results-truncated' },
+                      message: {
+                        text:
+                          `${total} findings: this file holds the first ${kept}, the most code scanning ` +
+                          'takes in one run; the JSON report holds them all.',
+                      },
+                    },
+                  ],
+                },
+              ],
+            }
+          : {}),
         results,
         properties: {
           files: result.stats.files,
           bytes: result.stats.bytes,
-          truncated: result.findings.length > SARIF_MAX_RESULTS,
+          truncated: kept < total,
+          findings: total,
         },
       },
     ],
@@ -94,7 +142,7 @@ function findingToResult(f: Finding, ruleIndex: number): Result {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri: encodeUriPath(loc.path), uriBaseId: '%SRCROOT%' },
+          artifactLocation: artifactLocation(loc),
           region: { startLine: loc.line, startColumn: loc.column, endLine: Math.max(loc.endLine, loc.line) },
         },
       },
@@ -112,6 +160,14 @@ function findingToResult(f: Finding, ruleIndex: number): Result {
       ...(loc.chain ? { chain: loc.chain } : {}),
     },
   };
+}
+
+function artifactLocation(loc: Finding['location']): { uri: string; uriBaseId: keyof typeof URI_BASES } {
+  // The image reference is one segment: its `/` and `:` are escaped.
+  if (loc.image)
+    return { uri: `${encodeURIComponent(loc.image)}/${encodeUriPath(loc.path)}`, uriBaseId: 'IMAGE' };
+  if (loc.chain) return { uri: encodeUriPath(loc.path), uriBaseId: 'ARTIFACT' };
+  return { uri: encodeUriPath(loc.path), uriBaseId: '%SRCROOT%' };
 }
 
 function encodeUriPath(path: string): string {

@@ -1,32 +1,36 @@
 import { type Dirent, existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import picomatch from 'picomatch';
 import type { ArchiveInput } from '../scan-archive.js';
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
+/** What archive arguments matched: the files to scan, and the arguments that matched nothing. */
+export interface ArchiveMatches {
+  archives: ArchiveInput[];
+  /** Paths that do not exist and globs that matched no file, as given. */
+  unmatched: string[];
+}
+
 /**
- * Expands `--archive` arguments: a path is taken as it is (and must exist); a glob
- * (`dist/**\/*.jar`, quoted so the shell leaves it alone) is matched under its static base folder.
+ * Expands archive arguments (the CLI's `--archive`, the action's `artifacts`): a path is taken as
+ * it is; a glob (`dist/**\/*.jar`) is matched under its static base folder, relative to `cwd`.
+ * Each front end decides what an argument that matched nothing means (an error, a warning).
  */
-export function expandArchiveArgs(args: string[], cwd: string): ArchiveInput[] {
-  const out: ArchiveInput[] = [];
+export function matchArchiveArgs(args: readonly string[], cwd: string): ArchiveMatches {
+  const archives: ArchiveInput[] = [];
+  const unmatched: string[] = [];
   const seen = new Set<string>();
   const push = (file: string, name: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
-    out.push({ file, name });
+    archives.push({ file, name });
   };
   for (const arg of args) {
-    if (!GLOB_CHARS.test(arg)) {
+    if (!isArchiveGlob(arg)) {
       const file = resolve(cwd, arg);
-      if (!existsSync(file)) {
-        throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such archive: ${arg}`, {
-          hint: 'check the path given to --archive (quote globs: --archive "dist/*.zip")',
-        });
-      }
-      push(file, arg);
+      if (existsSync(file)) push(file, arg);
+      else unmatched.push(arg);
       continue;
     }
     const scanned = picomatch.scan(arg);
@@ -36,14 +40,15 @@ export function expandArchiveArgs(args: string[], cwd: string): ArchiveInput[] {
     walk(base, '', (rel) => {
       if (match(rel)) matches.push(join(base, rel));
     });
-    if (matches.length === 0) {
-      throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no file matches --archive ${arg}`, {
-        hint: 'check the pattern; it is matched relative to the current folder',
-      });
-    }
+    if (matches.length === 0) unmatched.push(arg);
     for (const file of matches.sort()) push(file, displayPath(file, cwd));
   }
-  return out;
+  return { archives, unmatched };
+}
+
+/** True when an archive argument is a glob rather than a plain path. */
+export function isArchiveGlob(arg: string): boolean {
+  return GLOB_CHARS.test(arg);
 }
 
 function walk(dir: string, rel: string, visit: (rel: string) => void): void {

@@ -68,7 +68,8 @@ export async function openImageArchive(
     if (magic[0] === 0x1f && magic[1] === 0x8b) {
       throw inputError(
         `${label} is gzip-compressed`,
-        'decompress it first (gunzip), or scan it with --archive to read it as a plain archive',
+        (names) =>
+          `decompress it first (gunzip), or scan it with ${names.name('archive')} to read it as a plain archive`,
       );
     }
     let files: Map<string, TarSpan>;

@@ -46,4 +46,20 @@ describe('configFragments', () => {
     expect(fragments[2]!.location).toEqual({ image: 'img' });
     expect(configFragments({}, undefined)).toEqual([]);
   });
+
+  it('adds Entrypoint and Cmd as one line each, and history comments numbered by their entry', () => {
+    const fragments = configFragments(
+      {
+        config: { Entrypoint: ['/bin/sh', '-c', 'run --token T'], Cmd: 'serve --port 80' },
+        history: [{ created_by: 'one' }, { created_by: 'two', comment: 'note' }],
+      },
+      undefined,
+    );
+    const byPath = Object.fromEntries(fragments.map((f) => [f.path, f]));
+    expect(byPath[CONFIG_PATHS.entrypoint]!.text).toBe('/bin/sh -c run --token T');
+    expect(byPath[CONFIG_PATHS.cmd]!.text).toBe('serve --port 80');
+    expect(byPath[CONFIG_PATHS.historyComment]!.text).toBe('\nnote');
+    expect(byPath[CONFIG_PATHS.historyComment]!.lineNumbers).toEqual([1, 2]);
+    expect(configFragments({ config: { Cmd: null, Entrypoint: [] } }, undefined)).toEqual([]);
+  });
 });

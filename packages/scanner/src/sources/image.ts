@@ -9,6 +9,9 @@ export const CONFIG_PATHS = {
   env: 'image-config/Env',
   labels: 'image-config/Labels',
   history: 'image-config/history',
+  historyComment: 'image-config/history-comment',
+  cmd: 'image-config/Cmd',
+  entrypoint: 'image-config/Entrypoint',
 } as const;
 
 const WHITEOUT_PREFIX = '.wh.';
@@ -71,7 +74,7 @@ export function layerPath(name: string): string {
     .replace(/\/+$/, '');
 }
 
-/** The config's leaky fields as fragments: Env, Labels, and each history entry's `created_by`. */
+/** The config's leaky fields as fragments: Env, Labels, Entrypoint, Cmd, each history `created_by` and `comment`. */
 export function configFragments(config: ImageConfig, location: Fragment['location']): Fragment[] {
   const out: Fragment[] = [];
   const lines = (path: string, values: string[]): void => {
@@ -96,7 +99,18 @@ export function configFragments(config: ImageConfig, location: Fragment['locatio
     CONFIG_PATHS.history,
     (config.history ?? []).map((h) => h.created_by ?? ''),
   );
+  // Comments are numbered by history entry too, so line N is the comment of `history` line N.
+  const comments = (config.history ?? []).map((h) => h.comment ?? '');
+  lines(CONFIG_PATHS.historyComment, comments.some((c) => c !== '') ? comments : []);
+  // An exec-form command is one line: `--token VALUE` keeps the context the rules look for.
+  lines(CONFIG_PATHS.entrypoint, commandLine(config.config?.Entrypoint));
+  lines(CONFIG_PATHS.cmd, commandLine(config.config?.Cmd));
   return out;
+}
+
+function commandLine(command: string[] | string | null | undefined): string[] {
+  if (typeof command === 'string') return command === '' ? [] : [command];
+  return command && command.length > 0 ? [command.join(' ')] : [];
 }
 
 /**

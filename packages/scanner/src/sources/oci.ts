@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
-import { ErrorCode, KeyfenceError } from '@keyfence/core';
+import { ErrorCode, KeyfenceError, type KeyfenceErrorOptions } from '@keyfence/core';
 
 /** A content descriptor: what the OCI image spec and Docker's manifests point with. */
 export interface Descriptor {
@@ -29,12 +29,17 @@ export interface ImageIndex {
   manifests: Descriptor[];
 }
 
-/** The fields of an image config that leak: environment, labels, and the build history. */
+/** The fields of an image config that leak: environment, labels, command, and the build history. */
 export interface ImageConfig {
   architecture?: string;
   os?: string;
-  config?: { Env?: string[] | null; Labels?: Record<string, string> | null };
-  history?: { created_by?: string; empty_layer?: boolean }[];
+  config?: {
+    Env?: string[] | null;
+    Labels?: Record<string, string> | null;
+    Cmd?: string[] | string | null;
+    Entrypoint?: string[] | string | null;
+  };
+  history?: { created_by?: string; comment?: string; empty_layer?: boolean }[];
   rootfs?: { diff_ids?: string[] };
 }
 
@@ -79,8 +84,8 @@ export interface BlobSource {
 export function parsePlatform(text: string): Platform {
   const [os, architecture, variant, extra] = text.split('/');
   if (!os || !architecture || extra !== undefined || variant === '') {
-    throw new KeyfenceError(ErrorCode.USAGE, `--platform takes OS/ARCH[/VARIANT] (got "${text}")`, {
-      hint: 'e.g. --platform linux/amd64 or --platform linux/arm64/v8',
+    throw new KeyfenceError(ErrorCode.USAGE, `a platform is OS/ARCH[/VARIANT] (got "${text}")`, {
+      hint: (names) => `e.g. ${names.set('platform', 'linux/arm64')} (or linux/arm64/v8)`,
     });
   }
   return variant ? { os, architecture, variant } : { os, architecture };
@@ -187,7 +192,10 @@ export async function resolveImages(
         throw new KeyfenceError(
           ErrorCode.INPUT_NOT_FOUND,
           `${name} has no image for ${formatPlatform(platform)} (it has: ${have})`,
-          { hint: 'pick one with --platform, e.g. --platform linux/arm64' },
+          {
+            hint: (names) =>
+              `to scan one of those, ${names.set('platform', formatPlatform(withPlatform[0]!.platform!))}`,
+          },
         );
       }
       for (const d of picked) {
@@ -226,7 +234,7 @@ export async function resolveImages(
 
 export function inputError(
   message: string,
-  hint = 'the image is damaged or not an OCI/Docker image',
+  hint: KeyfenceErrorOptions['hint'] = 'the image is damaged or not an OCI/Docker image',
 ): KeyfenceError {
   return new KeyfenceError(ErrorCode.INPUT_UNREADABLE, message, { hint });
 }

@@ -64,7 +64,7 @@ export function parseImageReference(text: string): ImageReference {
 }
 
 export interface RegistryOptions {
-  /** Plain HTTP instead of HTTPS (hosts given with --insecure-registry). */
+  /** Plain HTTP instead of HTTPS (hosts named by the `insecure-registry` setting). */
   insecure: boolean;
   credentials: CredentialLookup;
   fetch?: typeof fetch;
@@ -200,7 +200,7 @@ export class RegistryClient {
       throw new KeyfenceError(
         ErrorCode.INPUT_UNREADABLE,
         `the token service of ${registry} (${url.origin}) is not HTTPS; credentials are not sent over plain HTTP`,
-        { hint: `if that is intended, pass --insecure-registry ${registry}` },
+        { hint: (names) => `if that is intended, ${names.set('insecure-registry', registry)}` },
       );
     }
     if (params.service) url.searchParams.set('service', params.service);
@@ -276,7 +276,7 @@ export class RegistryClient {
     const err = new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot reach registry ${host}: ${why}`, {
       hint:
         tls && !this.#options.insecure
-          ? `if ${host} serves plain HTTP, pass --insecure-registry ${host}`
+          ? (names) => `if ${host} serves plain HTTP, ${names.set('insecure-registry', host)}`
           : 'check the host, the port and the network',
       cause: e,
     });
