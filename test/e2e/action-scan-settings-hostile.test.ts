@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cli.js';
 import { TestRepo } from '../support/git.js';
+import { renderedText } from '../support/markdown.js';
 import { type ActionRun, runAction } from '../support/runner.js';
 import { fake } from '../support/secrets.js';
 
@@ -54,11 +55,13 @@ describe('action-scan: the pull request does not configure its own scan', () => 
     });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(fileAnnotations(run)).toEqual([['deploy/app.env', '2']]);
-    expect(run.summary).toContain('Config in force: the built\\-in defaults \\(no config file\\).');
-    expect(run.summary).toContain('**Changes this pull request makes to the scan settings (not applied):**');
-    expect(run.summary).toContain('- .keyfence.yaml \\(new\\) adds an allowlist entry: paths \\*\\*');
-    expect(run.summary).toContain('Not scanned: 1 file, named with the reason below.');
-    expect(run.summary).toMatch(/not scanned: assets\/blob\.dat .*binary file/);
+    expect(renderedText(run.summary)).toContain('Config in force: the built-in defaults (no config file).');
+    expect(renderedText(run.summary)).toContain(
+      'Changes this pull request makes to the scan settings (not applied):',
+    );
+    expect(renderedText(run.summary)).toContain('.keyfence.yaml (new) adds an allowlist entry: paths **');
+    expect(renderedText(run.summary)).toContain('Not scanned: 1 file, named with the reason below.');
+    expect(renderedText(run.summary)).toMatch(/not scanned: assets\/blob\.dat .*binary file/);
     const report = JSON.parse(readFileSync(run.outputs['report-file']!, 'utf8'));
     expect(report.config.config).toEqual({ origin: 'defaults' });
     expect(`${run.stdout}${run.summary}`).not.toContain(token);
@@ -82,10 +85,10 @@ describe('action-scan: the pull request does not configure its own scan', () => 
     const run = runAction(ACTION, { workspace, event: pullRequest(base, head) });
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(fileAnnotations(run)).toEqual([['src/app.env', '1']]);
-    expect(run.summary).toContain(
+    expect(renderedText(run.summary)).toContain(
       `Config in force: .keyfence.yaml from the base commit ${base.slice(0, 12)}.`,
     );
-    expect(run.summary).toContain('- .keyfence.yaml disables rules: github\\-pat \\(not applied');
+    expect(renderedText(run.summary)).toContain('.keyfence.yaml disables rules: github-pat (not applied');
 
     const own = runAction(ACTION, {
       workspace,
@@ -94,7 +97,9 @@ describe('action-scan: the pull request does not configure its own scan', () => 
     });
     expect(own.code, own.stdout + own.stderr).toBe(1);
     expect(fileAnnotations(own)).toEqual([['fixtures/test.env', '1']]);
-    expect(own.summary).toContain('Config in force: ci/own.yaml: config from the pull request itself.');
+    expect(renderedText(own.summary)).toContain(
+      'Config in force: ci/own.yaml: config from the pull request itself.',
+    );
   });
 });
 
@@ -130,7 +135,7 @@ describe('action-scan on a force push', () => {
       `the commit before this push (${before.slice(0, 12)}) is not in the repository any more (a force push?): ` +
         'scanned the pushed commits that are not on main instead',
     ]);
-    expect(run.summary).toContain('Scanned the pushed commits that are not on main: 1 commit');
+    expect(renderedText(run.summary)).toContain('Scanned the pushed commits that are not on main: 1 commit');
     expect(run.stdout + run.stderr).not.toContain('fetch-depth');
   });
 

@@ -5,7 +5,7 @@ import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cli.js';
 import { TestRepo } from '../support/git.js';
-import { htmlText, renderGfm } from '../support/markdown.js';
+import { renderedText } from '../support/markdown.js';
 import { writeOciLayout } from '../support/oci.js';
 import { type ActionRun, runAction, type WorkflowCommand } from '../support/runner.js';
 import { sarifValidationErrors } from '../support/sarif.js';
@@ -57,7 +57,7 @@ function annotations(run: ActionRun, level = 'error'): WorkflowCommand[] {
 
 /** The job summary as a reader sees it, rendered by a GFM renderer. */
 function summaryText(run: ActionRun): string {
-  return htmlText(renderGfm(run.summary));
+  return renderedText(run.summary);
 }
 
 function sarif(run: ActionRun): SarifLog {

@@ -44,3 +44,8 @@ export function htmlElements(html: string): HtmlElement[] {
 export function htmlText(html: string): string {
   return textOf(parseDocument(html) as unknown as DomNode);
 }
+
+/** A job summary as a reader sees it: rendered by a GFM renderer, tags dropped. */
+export function renderedText(markdown: string): string {
+  return htmlText(renderGfm(markdown));
+}
