@@ -186,6 +186,37 @@ describe('keyfence scan on bad input', () => {
     expect(JSON.parse(run.stdout).findings).toHaveLength(1);
   });
 
+  it('does not follow a symbolic link out of the scanned folder unless --follow-symlinks is given', () => {
+    const outside = tempDir();
+    const home = fake.githubPat();
+    writeFileSync(join(outside, '.git-credentials'), `https://x:${home}@example.com\n`);
+    const inside = fake.githubPat();
+    const dir = workspace({ 'src/real.txt': `t=${inside}\n` });
+    symlinkSync(outside, join(dir, 'runner-home'));
+    symlinkSync(join(outside, '.git-credentials'), join(dir, 'creds'));
+    // A link that stays inside the root is followed, and the file it names is scanned once.
+    symlinkSync(join(dir, 'src'), join(dir, 'again'));
+    symlinkSync(join(dir, 'src', 'real.txt'), join(dir, 'also.txt'));
+    const run = keyfence(['scan', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings.map((f: { location: { path: string } }) => f.location.path)).toEqual([
+      'src/real.txt',
+    ]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ kind: 'skipped', path: 'creds' }),
+      expect.objectContaining({ kind: 'skipped', path: 'runner-home' }),
+    ]);
+    expectNoSecret(run, home, inside);
+
+    const followed = JSON.parse(keyfence(['scan', '--format', 'json', '--follow-symlinks'], dir).stdout);
+    // Followed, the outside file is scanned once, under the name of the folder that holds it.
+    expect(followed.findings.map((f: { location: { path: string } }) => f.location.path).sort()).toEqual([
+      'runner-home/.git-credentials',
+      'src/real.txt',
+    ]);
+  });
+
   it('exits 2 with a clear message for a path that does not exist', () => {
     const dir = tempDir();
     const run = keyfence(['scan', 'no/such/dir'], dir);

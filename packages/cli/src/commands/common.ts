@@ -29,6 +29,7 @@ export const SCAN_OPTIONS = {
   'no-ignore': { type: 'boolean' },
   'include-lockfiles': { type: 'boolean' },
   'scan-binaries': { type: 'boolean' },
+  'follow-symlinks': { type: 'boolean' },
   workers: { type: 'string' },
   shard: { type: 'string' },
   diff: { type: 'string' },
@@ -59,6 +60,7 @@ export interface CommonValues extends LimitValues {
   'no-ignore'?: boolean | undefined;
   'include-lockfiles'?: boolean | undefined;
   'scan-binaries'?: boolean | undefined;
+  'follow-symlinks'?: boolean | undefined;
   workers?: string | undefined;
   shard?: string | undefined;
   diff?: string | undefined;
@@ -170,6 +172,7 @@ async function scanFilesFromArgs(
   }
   const options: Parameters<typeof scanPaths>[0] = { paths: absolute, config };
   if (values['scan-binaries']) options.scanBinaries = true;
+  if (values['follow-symlinks']) options.followSymlinks = true;
   if (baseline) options.baseline = baseline;
   if (values.workers !== undefined) {
     const n = Number(values.workers);

@@ -43,6 +43,8 @@ Options:
   --no-ignore                scan files that .gitignore excludes too
   --include-lockfiles        scan dependency lock files too (skipped by default)
   --scan-binaries            scan binary files too (skipped by default)
+  --follow-symlinks          follow symbolic links out of the folders scanned (skipped and named
+                             by default; links that stay inside are followed, each file once)
   --workers N                worker threads (default: by input size and cores; 0 = one thread)
   --shard K/N                scan only the K-th of N shards of the files (for matrix jobs)
   --no-color                 no colour in text output (colour is only used on a terminal anyway)
