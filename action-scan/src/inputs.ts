@@ -16,6 +16,8 @@ export interface ScanInputs {
   image?: string;
   /** Globs of build outputs (archives) to scan, one per line. */
   artifacts: string[];
+  /** Key for HMAC fingerprints (from a repository or organisation secret). */
+  fingerprintKey?: string;
 }
 
 /** Reads the inputs from the runner's `INPUT_*` variables; a bad value is an error naming the input. */
@@ -36,6 +38,7 @@ export function readInputs(): ScanInputs {
     ['sarifFile', 'sarif-file'],
     ['reportFile', 'report-file'],
     ['image', 'image'],
+    ['fingerprintKey', 'fingerprint-key'],
   ] as const) {
     const value = getInput(name);
     if (value !== '') inputs[key] = value;

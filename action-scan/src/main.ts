@@ -6,12 +6,14 @@ import { ErrorCode, formatUserError, isKeyfenceError, KeyfenceError } from '@key
 import {
   defaultConfig,
   expandArchiveArgs,
+  FINGERPRINT_KEY_ENV,
   findConfigFile,
   findingAnnotations,
   findingsToGithubSummary,
   findingsToJson,
   findingsToSarif,
   findingsToText,
+  fingerprintSettings,
   type GithubRepoContext,
   gitTopLevel,
   loadConfig,
@@ -100,6 +102,10 @@ async function scan(
 ): Promise<{ result: ScanResult; scanned: string }> {
   const config = readConfig(inputs, root, workspace);
   const baseline = inputs.baseline ? readBaseline(resolve(workspace, inputs.baseline)) : undefined;
+  const key = inputs.fingerprintKey ?? process.env[FINGERPRINT_KEY_ENV];
+  const fingerprints = fingerprintSettings(key, baseline);
+  config.fingerprint = fingerprints.settings;
+  config.warnings.push(...fingerprints.warnings);
   const withBaseline = baseline ? { baseline } : {};
   if (target.kind === 'none') return { result: emptyResult(config), scanned: target.description };
   if (target.kind === 'files') {

@@ -58,7 +58,8 @@ describe('keyfence scan', () => {
     expect(f).toMatchObject({ ruleId: 'github-pat', location: { path: 'a/b.py', line: 3, column: 10 } });
     expect(f.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof f.entropy).toBe('number');
-    expect(f.redacted.length).toBeLessThan(12);
+    expect(f.redacted).toBe('ghp_… (32-63 chars)');
+    expect(f.fingerprintScheme).toBe('scrypt');
     expect(report.stats).toMatchObject({
       files: 1,
       bytes: expect.any(Number),

@@ -1,4 +1,4 @@
-import { compareFindings, type Finding } from './finding.js';
+import { acceptedByBaseline, compareFindings, type Finding } from './finding.js';
 
 /**
  * Gathers a scan's findings: leaves out those a baseline accepts and, for sources that see a
@@ -21,7 +21,7 @@ export class FindingCollector {
       if (this.#seen.has(key)) return;
       this.#seen.add(key);
     }
-    if (this.#baseline?.has(finding.fingerprint)) this.baselined++;
+    if (acceptedByBaseline(this.#baseline, finding)) this.baselined++;
     else this.#findings.push(finding);
   }
 

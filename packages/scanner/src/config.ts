@@ -4,6 +4,7 @@ import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import picomatch from 'picomatch';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { AllowEntry } from './engine/detector.js';
+import type { FingerprintSettings } from './engine/fingerprint.js';
 import { validateRuleSpec } from './rules/compile.js';
 import { compileLinearRegex, linearRegexProblem } from './rules/linear.js';
 import type { RuleSpec } from './rules/types.js';
@@ -31,6 +32,8 @@ export interface ScanConfig {
   skipBinaries: boolean;
   respectGitignore: boolean;
   maxDecodeDepth: number;
+  /** Set by the caller from the environment or an action input, never read from the file. */
+  fingerprint?: FingerprintSettings;
   /** Rules that were dropped (unsafe regexes), reported to the user but not fatal. */
   warnings: string[];
 }

@@ -1,4 +1,11 @@
-export { type BaselineFile, createBaseline, readBaseline, writeBaseline } from './baseline.js';
+export {
+  Baseline,
+  type BaselineFile,
+  createBaseline,
+  fingerprintSettings,
+  readBaseline,
+  writeBaseline,
+} from './baseline.js';
 export {
   type AllowEntrySpec,
   CONFIG_FILE_NAMES,
@@ -10,6 +17,12 @@ export {
 } from './config.js';
 export { Detector, type Fragment } from './engine/detector.js';
 export { shannonEntropy } from './engine/entropy.js';
+export {
+  FINGERPRINT_KEY_ENV,
+  Fingerprinter,
+  type FingerprintScheme,
+  type FingerprintSettings,
+} from './engine/fingerprint.js';
 export type { Confidence, Finding, Location, ScanProblem } from './finding.js';
 export { mergeScanResults } from './merge.js';
 export {

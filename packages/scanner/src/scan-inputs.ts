@@ -1,6 +1,6 @@
 import { excludedPaths, type ScanConfig } from './config.js';
 import type { Detector, Fragment } from './engine/detector.js';
-import type { Finding, ScanProblem } from './finding.js';
+import { acceptedByBaseline, type Finding, type ScanProblem } from './finding.js';
 import type { ScanResult } from './scan.js';
 import type { WalkContext, WalkCounts } from './sources/archive.js';
 import { type ArchiveLimits, DEFAULT_LIMITS, InputBudget, InputLimitReached } from './sources/limits.js';
@@ -61,7 +61,7 @@ export class InputScan {
           const key = `${f.ruleId}:${f.fingerprint}:${f.location.layer ?? ''}:${f.location.path}:${f.location.line}:${f.location.column}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          if (this.#settings.baseline?.has(f.fingerprint)) this.baselined++;
+          if (acceptedByBaseline(this.#settings.baseline, f)) this.baselined++;
           else found.push(f);
         }
       }

@@ -4,7 +4,9 @@ import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
   defaultConfig,
   expandArchiveArgs,
+  FINGERPRINT_KEY_ENV,
   findConfigFile,
+  fingerprintSettings,
   type GitRange,
   loadConfig,
   mergeScanResults,
@@ -69,6 +71,12 @@ export interface CommonValues extends LimitValues {
   staged?: boolean | undefined;
 }
 
+/** The fingerprint key from the environment (KEYFENCE_FINGERPRINT_KEY), if set. */
+export function fingerprintKey(io: Io): string | undefined {
+  const key = (io.env ?? process.env)[FINGERPRINT_KEY_ENV];
+  return key === '' ? undefined : key;
+}
+
 /** The git range the flags ask for, if any. */
 export function gitRangeFromArgs(values: CommonValues): GitRange | undefined {
   const modes = [values.diff !== undefined, values.history === true, values.staged === true].filter(
@@ -129,6 +137,9 @@ export async function runScanFromArgs(
   if (values['no-ignore']) config.respectGitignore = false;
   if (values['include-lockfiles']) config.skipLockfiles = false;
   const baseline = values.baseline ? readBaseline(resolve(io.cwd, values.baseline)) : undefined;
+  const fingerprints = fingerprintSettings(fingerprintKey(io), baseline);
+  config.fingerprint = fingerprints.settings;
+  config.warnings.push(...fingerprints.warnings);
   const limits = limitsFromArgs(values);
   if (values.platform !== undefined) parsePlatform(values.platform);
   // Inputs are checked before any scan starts, so a typo fails fast.

@@ -9,7 +9,8 @@ import { runScanFromArgs, SCAN_OPTIONS } from './common.js';
 const HELP = `Usage: keyfence scan [PATH...] [options]
 
 Finds leaked secrets in folders and files (default: the current folder). Reports never contain a
-secret: only its first characters and a fingerprint.
+secret: only its format's public prefix and a fingerprint (keyed with KEYFENCE_FINGERPRINT_KEY
+when set; a slow salted hash, not printed in text reports, otherwise).
 
 Sources (default: the files under PATH):
   --diff BASE..HEAD          the lines each commit in the range added (a pull request)

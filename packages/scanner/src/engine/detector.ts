@@ -4,6 +4,7 @@ import type { TextPattern } from '../rules/linear.js';
 import type { CompiledRule } from '../rules/types.js';
 import { findEncodedSegments } from './decode.js';
 import { shannonEntropy } from './entropy.js';
+import { Fingerprinter, type FingerprintSettings } from './fingerprint.js';
 import { INLINE_ALLOW, isGenericNoise, isPlaceholder } from './noise.js';
 import { KeywordMatcher } from './prefilter.js';
 
@@ -37,6 +38,7 @@ export interface DetectorOptions {
   /** How many times encoded segments are decoded and scanned again. */
   maxDecodeDepth?: number;
   allowlist?: AllowEntry[];
+  fingerprint?: FingerprintSettings;
 }
 
 /** Longest value the generic noise checks apply to. */
@@ -60,6 +62,7 @@ export class Detector {
   readonly #rulesByKeyword: CompiledRule[][];
   readonly #maxDepth: number;
   readonly #allow: AllowEntry[];
+  readonly #fingerprints: Fingerprinter;
   /** Problems met while detecting; callers drain and report them. */
   readonly problems: ScanProblem[] = [];
 
@@ -67,6 +70,7 @@ export class Detector {
     this.rules = rules;
     this.#maxDepth = options.maxDecodeDepth ?? 2;
     this.#allow = options.allowlist ?? [];
+    this.#fingerprints = new Fingerprinter(options.fingerprint);
     const keywordIds = new Map<string, number>();
     this.#rulesByKeyword = [];
     for (const rule of rules) {
@@ -109,12 +113,15 @@ export class Detector {
         endLine: realLine(lines.position(m.end).line),
       };
       if (m.decodedFrom.length > 0) location.decodedFrom = m.decodedFrom;
+      const { fingerprint, legacy } = this.#fingerprints.of(m.rule.id, secret);
       findings.push({
         ruleId: m.rule.id,
         description: m.rule.description,
         location,
-        redacted: secret.redacted(),
-        fingerprint: secret.fingerprint(m.rule.id),
+        redacted: secret.redactedTo(m.rule.publicPrefixes, m.rule.ignoreCase),
+        fingerprint,
+        fingerprintScheme: this.#fingerprints.scheme,
+        ...(legacy === undefined ? {} : { legacyFingerprint: legacy }),
         entropy: Math.round(shannonEntropy(m.secret) * 100) / 100,
         confidence: m.rule.confidence,
         tags: m.rule.tags,

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { safeRegex } from 'safe-regex2';
 import { compileLinearRegex } from './linear.js';
+import { publicPrefixes } from './prefix.js';
 import type { CompiledRule, RuleSpec } from './types.js';
 
 /** A problem with one rule: where it came from, which field, what to do. */
@@ -117,12 +118,13 @@ export function compileRule(spec: RuleSpec, userSupplied = false): CompiledRule 
   const groups = linear ? linear.groupCount() : new RegExp(`${spec.regex}|`).exec('')!.length - 1;
   const allowRegex = (r: string) => (userSupplied ? compileLinearRegex(r) : new RegExp(r));
   const paths = spec.allowlist?.paths ?? [];
+  const secretGroup = spec.secretGroup ?? (groups > 0 ? 1 : undefined);
   return {
     id: spec.id,
     description: spec.description,
     keywords: spec.keywords.map((k) => k.toLowerCase()),
     regex,
-    secretGroup: spec.secretGroup ?? (groups > 0 ? 1 : undefined),
+    secretGroup,
     entropy: spec.entropy,
     multiline: spec.multiline ?? false,
     windowBefore: spec.window?.before ?? WINDOW_BEFORE,
@@ -130,6 +132,8 @@ export function compileRule(spec: RuleSpec, userSupplied = false): CompiledRule 
     confidence: spec.confidence ?? 'high',
     tags: spec.tags ?? [],
     allowRegexes: (spec.allowlist?.regexes ?? []).map(allowRegex),
+    publicPrefixes: publicPrefixes(spec.regex, secretGroup),
+    ignoreCase: (spec.flags ?? '').includes('i') || spec.regex.startsWith('(?i)'),
     allowTarget: spec.allowlist?.regexTarget ?? 'secret',
     stopwords: (spec.allowlist?.stopwords ?? []).map((s) => s.toLowerCase()),
     allowPaths: paths.length > 0 ? picomatch(paths, { dot: true }) : undefined,

@@ -42,6 +42,10 @@ export interface CompiledRule {
   confidence: Confidence;
   tags: string[];
   allowRegexes: TextPattern[];
+  /** Literal prefixes the regex requires of the secret: all of it a report may show. */
+  publicPrefixes: string[];
+  /** Whether the regex matches case-insensitively, prefixes included. */
+  ignoreCase: boolean;
   allowTarget: 'secret' | 'match' | 'line';
   stopwords: string[];
   allowPaths: ((path: string) => boolean) | undefined;
