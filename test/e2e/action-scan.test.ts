@@ -19,6 +19,7 @@ interface SarifLog {
       ruleId: string;
       locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
       properties?: { commit?: string };
+      partialFingerprints?: Record<string, string>;
     }[];
   }[];
 }
@@ -178,14 +179,14 @@ describe('action-scan on a pull request', () => {
       inputs: { 'fail-on': 'never', 'fingerprint-key': key },
     });
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    const [result] = sarif(run).runs[0]!.results!;
+    const [result] = sarif(run).runs[0]!.results;
     expect(Object.keys(result!.partialFingerprints ?? {})).toEqual(['keyfence/v2-hmac']);
     const unkeyed = runAction(ACTION, {
       workspace: checkout(origin, 'feature'),
       event: pullRequest(base, head),
       inputs: { 'fail-on': 'never' },
     });
-    const [plain] = sarif(unkeyed).runs[0]!.results!;
+    const [plain] = sarif(unkeyed).runs[0]!.results;
     expect(Object.keys(plain!.partialFingerprints ?? {})).toEqual(['keyfence/v2-scrypt']);
     expectNoSecret(run, [token, key]);
   });
