@@ -85,8 +85,9 @@ describe('what a reader of the log can learn', () => {
 });
 
 describe('baseline migration', () => {
-  it('still accepts v1 entries with a notice to rewrite; `keyfence baseline` writes v2, which matches silently', () => {
+  it('still accepts v1 entries with a notice; rewriting keeps exactly them, as v2, which matches silently', () => {
     const token = fake.githubPat();
+    const later = fake.githubPat();
     const dir = tempDir();
     writeFileSync(join(dir, 'app.env'), `TOKEN=${token}\n`);
     const old = {
@@ -96,27 +97,52 @@ describe('baseline migration', () => {
     writeFileSync(join(dir, 'old.json'), JSON.stringify(old));
     const withOld = keyfence(['scan', '.', '--baseline', 'old.json'], dir);
     expect(withOld.code).toBe(0);
-    expect(withOld.stdout + withOld.stderr).toMatch(
-      /old\.json holds 1 v1 fingerprint.*rewrite it with `keyfence baseline`/,
+    expect(withOld.stdout).toMatch(
+      /old\.json holds 1 v1 fingerprint.*rewrite it with `keyfence baseline --baseline \S*old\.json --output \S*old\.json`/,
     );
 
-    expect(keyfence(['baseline', '.', '--output', 'new.json'], dir).code).toBe(0);
+    // A leak added since must not slip into the rewritten baseline.
+    writeFileSync(join(dir, 'new.env'), `TOKEN=${later}\n`);
+    const rewrite = keyfence(['baseline', '.', '--baseline', 'old.json', '--output', 'new.json'], dir);
+    expect(rewrite.code).toBe(0);
+    expect(rewrite.stderr).toContain(
+      'kept 1 accepted finding(s); 1 finding(s) it does not accept were not added',
+    );
     const written = JSON.parse(readFileSync(join(dir, 'new.json'), 'utf8'));
     expect(written).toMatchObject({ version: 2, fingerprint: 'scrypt' });
+    expect(written.findings.map((f: { path: string }) => f.path)).toEqual(['app.env']);
     expect(written.findings[0].fingerprint).not.toBe(v1('github-pat', token));
-    const withNew = keyfence(['scan', '.', '--baseline', 'new.json'], dir);
-    expect(withNew.code).toBe(0);
-    expect(withNew.stdout + withNew.stderr).not.toContain('warning');
+    const withNew = JSON.parse(
+      keyfence(['scan', '.', '--baseline', 'new.json', '--format', 'json'], dir).stdout,
+    );
+    expect(withNew.findings.map((f: { location: { path: string } }) => f.location.path)).toEqual(['new.env']);
+    expect(withNew.warnings).toEqual([]);
+    expect(withNew.stats.baselined).toBe(1);
   });
 
-  it('says so when a baseline was written with a key and the scan has none', () => {
+  it('matches a keyless baseline once a key is set, with a notice, and rewrites it keyed', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'app.env'), `TOKEN=${fake.githubPat()}\n`);
+    expect(keyfence(['baseline', '.', '--output', 'b.json'], dir).code).toBe(0);
     const env = { ...process.env, NO_COLOR: '1', KEYFENCE_FINGERPRINT_KEY: 'k' };
-    expect(keyfence(['baseline', '.', '--output', 'b.json'], dir, { env }).code).toBe(0);
-    expect(keyfence(['scan', '.', '--baseline', 'b.json'], dir, { env }).code).toBe(0);
-    const run = keyfence(['scan', '.', '--baseline', 'b.json'], dir);
-    expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/b\.json was written with hmac fingerprints, but this scan makes scrypt ones/);
+    const keyed = keyfence(['scan', '.', '--baseline', 'b.json'], dir, { env });
+    expect(keyed.code).toBe(0);
+    expect(keyed.stdout).toMatch(/b\.json was written without a fingerprint key; its entries still match/);
+    expect(keyfence(['baseline', '.', '--baseline', 'b.json', '--output', 'b.json'], dir, { env }).code).toBe(
+      0,
+    );
+    expect(JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'))).toMatchObject({
+      version: 2,
+      fingerprint: 'hmac',
+    });
+    const again = keyfence(['scan', '.', '--baseline', 'b.json'], dir, { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('warning');
+    // Without the key, none of a keyed baseline can match, and the scan says why.
+    const unkeyed = keyfence(['scan', '.', '--baseline', 'b.json'], dir);
+    expect(unkeyed.code).toBe(1);
+    expect(unkeyed.stdout).toMatch(
+      /b\.json was written with hmac fingerprints, but this scan makes scrypt ones/,
+    );
   });
 });

@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
-import type { FingerprintScheme, FingerprintSettings } from './engine/fingerprint.js';
-import { type Finding, LEGACY_PREFIX } from './finding.js';
+import { type FingerprintScheme, type FingerprintSettings, LEGACY_PREFIX } from './engine/fingerprint.js';
+import type { Finding } from './finding.js';
+
+type BaselineEntry = BaselineFile['findings'][number];
 
 /**
  * A baseline: findings a team has accepted, by fingerprint (rule + secret, so line moves keep
@@ -19,6 +21,8 @@ export class Baseline extends Set<string> {
   scheme: FingerprintScheme | undefined;
   /** How many entries are v1 fingerprints, matched only until the file is rewritten. */
   legacyEntries = 0;
+  /** The findings this baseline accepted in a scan, by v2 fingerprint: what a rewrite keeps. */
+  readonly accepted = new Map<string, BaselineEntry>();
 
   constructor(readonly file: string) {
     super();
@@ -41,7 +45,23 @@ export function createBaseline(findings: Finding[], scheme: FingerprintScheme): 
 
 /** Writes a baseline file. */
 export function writeBaseline(file: string, findings: Finding[], scheme: FingerprintScheme): void {
-  writeFileSync(file, `${JSON.stringify(createBaseline(findings, scheme), null, 2)}\n`);
+  writeBaselineFile(file, createBaseline(findings, scheme));
+}
+
+/**
+ * Rewrites an old baseline in the current format: exactly the entries it accepted in this scan,
+ * fingerprinted anew (a migration must not accept anything the old file did not).
+ */
+export function rewriteBaseline(file: string, old: Baseline, scheme: FingerprintScheme): number {
+  const findings = [...old.accepted.values()].sort(
+    (a, b) => a.path.localeCompare(b.path) || a.line - b.line || a.ruleId.localeCompare(b.ruleId),
+  );
+  writeBaselineFile(file, { version: 2, fingerprint: scheme, findings });
+  return findings.length;
+}
+
+function writeBaselineFile(file: string, doc: BaselineFile): void {
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
 /** Reads a baseline file (version 1 or 2) into the set of fingerprints it accepts. */
@@ -100,19 +120,39 @@ export function fingerprintSettings(
   if (key !== undefined && key !== '') settings.key = key;
   const scheme: FingerprintScheme = settings.key === undefined ? 'scrypt' : 'hmac';
   const warnings: string[] = [];
+  const rewrite = `rewrite it with \`keyfence baseline --baseline ${baseline?.file} --output ${baseline?.file}\``;
   if (baseline && baseline.legacyEntries > 0) {
-    settings.legacy = true;
+    settings.legacy = 'v1';
     warnings.push(
       `baseline ${baseline.file} holds ${baseline.legacyEntries} v1 fingerprint(s) (unsalted sha256: anyone ` +
-        'can test a guessed secret against them); they still match, but rewrite it with `keyfence baseline`',
+        `can test a guessed secret against them); they still match, but ${rewrite}`,
     );
-  }
-  if (baseline?.scheme !== undefined && baseline.scheme !== scheme) {
+  } else if (baseline?.scheme === 'scrypt' && scheme === 'hmac') {
+    settings.legacy = 'scrypt';
     warnings.push(
-      `baseline ${baseline.file} was written with ${baseline.scheme} fingerprints, but this scan makes ` +
-        `${scheme} ones (${scheme === 'hmac' ? 'a key is set' : `no ${'KEYFENCE_FINGERPRINT_KEY'} is set`}), so ` +
-        'none of its entries match; set the same key as when it was written, or rewrite it',
+      `baseline ${baseline.file} was written without a fingerprint key; its entries still match, but ${rewrite}`,
+    );
+  } else if (baseline?.scheme === 'hmac' && scheme === 'scrypt') {
+    warnings.push(
+      `baseline ${baseline.file} was written with hmac fingerprints, but this scan makes scrypt ones ` +
+        '(no KEYFENCE_FINGERPRINT_KEY is set), so none of its entries match; set the key it was written with',
     );
   }
   return { settings, warnings };
+}
+
+/**
+ * Whether a baseline accepts a finding (by its fingerprint, or by the older one its entries were
+ * written with); either way, the older fingerprint is dropped from the finding here.
+ */
+export function acceptedByBaseline(baseline: ReadonlySet<string> | undefined, finding: Finding): boolean {
+  const legacy = finding.legacyFingerprint;
+  delete finding.legacyFingerprint;
+  if (!baseline) return false;
+  const accepted = baseline.has(finding.fingerprint) || (legacy !== undefined && baseline.has(legacy));
+  if (accepted && baseline instanceof Baseline && !baseline.accepted.has(finding.fingerprint)) {
+    const { fingerprint, ruleId, location } = finding;
+    baseline.accepted.set(fingerprint, { fingerprint, ruleId, path: location.path, line: location.line });
+  }
+  return accepted;
 }

@@ -1,4 +1,5 @@
-import { acceptedByBaseline, compareFindings, type Finding } from './finding.js';
+import { acceptedByBaseline } from './baseline.js';
+import { compareFindings, type Finding } from './finding.js';
 
 /**
  * Gathers a scan's findings: leaves out those a baseline accepts and, for sources that see a

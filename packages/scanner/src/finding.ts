@@ -41,7 +41,7 @@ export interface Finding {
   fingerprintScheme: 'hmac' | 'scrypt';
   /**
    * The unsalted v1 fingerprint, present only while a v1 baseline is matched; taken off before
-   * the finding is kept (see `acceptedByBaseline`), so no report carries it.
+   * the finding is kept (see `acceptedByBaseline` in baseline.ts), so no report carries it.
    */
   legacyFingerprint?: string;
   entropy: number;
@@ -65,19 +65,3 @@ export function compareFindings(a: Finding, b: Finding): number {
     a.ruleId.localeCompare(b.ruleId)
   );
 }
-
-/**
- * Whether a baseline accepts a finding (by its fingerprint, or by its v1 fingerprint for a v1
- * baseline's entries); either way, the v1 fingerprint is dropped from the finding here.
- */
-export function acceptedByBaseline(baseline: ReadonlySet<string> | undefined, finding: Finding): boolean {
-  const legacy = finding.legacyFingerprint;
-  delete finding.legacyFingerprint;
-  if (!baseline) return false;
-  return (
-    baseline.has(finding.fingerprint) || (legacy !== undefined && baseline.has(`${LEGACY_PREFIX}${legacy}`))
-  );
-}
-
-/** How a baseline's set marks v1 (unsalted sha256) entries, so they never match a v2 value. */
-export const LEGACY_PREFIX = 'v1:';

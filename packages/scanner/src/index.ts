@@ -4,6 +4,7 @@ export {
   createBaseline,
   fingerprintSettings,
   readBaseline,
+  rewriteBaseline,
   writeBaseline,
 } from './baseline.js';
 export {

@@ -1,6 +1,7 @@
+import { acceptedByBaseline } from './baseline.js';
 import { excludedPaths, type ScanConfig } from './config.js';
 import type { Detector, Fragment } from './engine/detector.js';
-import { acceptedByBaseline, type Finding, type ScanProblem } from './finding.js';
+import type { Finding, ScanProblem } from './finding.js';
 import type { ScanResult } from './scan.js';
 import type { WalkContext, WalkCounts } from './sources/archive.js';
 import { type ArchiveLimits, DEFAULT_LIMITS, InputBudget, InputLimitReached } from './sources/limits.js';

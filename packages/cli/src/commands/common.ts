@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
+  type Baseline,
   defaultConfig,
   expandArchiveArgs,
   FINGERPRINT_KEY_ENV,
@@ -106,6 +107,8 @@ export async function runScanFromArgs(
   values: CommonValues,
   positionals: string[],
   io: Io,
+  /** The baseline, when the caller has read it already (to see what it accepted). */
+  readAlready?: Baseline,
 ): Promise<ScanResult> {
   const images = values.image ?? [];
   const imageArchives = values['image-archive'] ?? [];
@@ -136,7 +139,8 @@ export async function runScanFromArgs(
   );
   if (values['no-ignore']) config.respectGitignore = false;
   if (values['include-lockfiles']) config.skipLockfiles = false;
-  const baseline = values.baseline ? readBaseline(resolve(io.cwd, values.baseline)) : undefined;
+  const baseline =
+    readAlready ?? (values.baseline ? readBaseline(resolve(io.cwd, values.baseline)) : undefined);
   const fingerprints = fingerprintSettings(fingerprintKey(io), baseline);
   config.fingerprint = fingerprints.settings;
   config.warnings.push(...fingerprints.warnings);
