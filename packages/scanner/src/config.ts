@@ -34,7 +34,7 @@ export interface ScanConfig {
   maxDecodeDepth: number;
   /** Set by the caller from the environment or an action input, never read from the file. */
   fingerprint?: FingerprintSettings;
-  /** Rules that were dropped (unsafe regexes), reported to the user but not fatal. */
+  /** Notices for the user (an old baseline, a fingerprint key that does not fit it), not fatal. */
   warnings: string[];
 }
 
