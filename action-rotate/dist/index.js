@@ -76903,17 +76903,29 @@ const ErrorCode = {
 };
 /** Exit code for errors the user can fix (bad config, bad arguments, missing input). */
 const USER_ERROR_EXIT_CODE = 2;
+/** The CLI's spelling (`--id`): the default wherever a front end does not name settings itself. */
+const FLAG_NAMES = {
+    name: (setting) => `--${setting}`,
+    set: (setting, value) => `pass --${setting} ${value}`,
+};
 /** An expected failure caused by the user's input or environment, reported without a stack trace. */
 class errors_KeyfenceError extends Error {
     name = 'KeyfenceError';
     code;
     exitCode;
+    #hint;
     constructor(code, message, options = {}) {
         super(message, options);
         this.code = code;
-        if (options.hint !== undefined)
-            this.hint = options.hint;
+        const { hint } = options;
+        this.#hint = typeof hint === 'function' ? hint : undefined;
+        if (hint !== undefined)
+            this.hint = typeof hint === 'function' ? hint(FLAG_NAMES) : hint;
         this.exitCode = options.exitCode ?? USER_ERROR_EXIT_CODE;
+    }
+    /** The hint in the words of a front end that names settings its own way. */
+    hintFor(names) {
+        return this.#hint ? this.#hint(names) : this.hint;
     }
 }
 /** A bug in keyfence itself (a broken invariant), as opposed to a problem with the user's input. */
@@ -76937,11 +76949,12 @@ function describeThrown(value) {
     }
 }
 /** Turns anything thrown into a printable report: user errors without a stack, everything else (bugs) with one. */
-function formatUserError(error) {
+function formatUserError(error, names = FLAG_NAMES) {
     if (isKeyfenceError(error)) {
         const formatted = { message: error.message, code: error.code };
-        if (error.hint !== undefined)
-            formatted.hint = error.hint;
+        const hint = error.hintFor(names);
+        if (hint !== undefined)
+            formatted.hint = hint;
         return formatted;
     }
     if (error instanceof Error) {
@@ -77539,6 +77552,9 @@ function createRunner(options = {}) {
             line(body);
             line(workflowCommand(token, {}, ''));
         },
+        debug: (message) => line(workflowCommand('debug', {}, neutraliseLegacyMarkers(message))),
+        startGroup: (title) => line(workflowCommand('group', {}, neutraliseLegacyMarkers(title))),
+        endGroup: () => line(workflowCommand('endgroup', {}, '')),
         notice: annotate('notice'),
         warning: annotate('warning'),
         error,

@@ -8396,7 +8396,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 8353:
+/***/ 734:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -45363,7 +45363,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(734);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8772);
 // The bundle's entry point; tests import run() from main.ts, which starts nothing on import.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -45373,7 +45373,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 734:
+/***/ 8772:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45401,17 +45401,29 @@ const ErrorCode = {
 };
 /** Exit code for errors the user can fix (bad config, bad arguments, missing input). */
 const USER_ERROR_EXIT_CODE = 2;
+/** The CLI's spelling (`--id`): the default wherever a front end does not name settings itself. */
+const FLAG_NAMES = {
+    name: (setting) => `--${setting}`,
+    set: (setting, value) => `pass --${setting} ${value}`,
+};
 /** An expected failure caused by the user's input or environment, reported without a stack trace. */
 class KeyfenceError extends Error {
     name = 'KeyfenceError';
     code;
     exitCode;
+    #hint;
     constructor(code, message, options = {}) {
         super(message, options);
         this.code = code;
-        if (options.hint !== undefined)
-            this.hint = options.hint;
+        const { hint } = options;
+        this.#hint = typeof hint === 'function' ? hint : undefined;
+        if (hint !== undefined)
+            this.hint = typeof hint === 'function' ? hint(FLAG_NAMES) : hint;
         this.exitCode = options.exitCode ?? USER_ERROR_EXIT_CODE;
+    }
+    /** The hint in the words of a front end that names settings its own way. */
+    hintFor(names) {
+        return this.#hint ? this.#hint(names) : this.hint;
     }
 }
 /** A bug in keyfence itself (a broken invariant), as opposed to a problem with the user's input. */
@@ -45435,11 +45447,12 @@ function describeThrown(value) {
     }
 }
 /** Turns anything thrown into a printable report: user errors without a stack, everything else (bugs) with one. */
-function formatUserError(error) {
+function formatUserError(error, names = FLAG_NAMES) {
     if (isKeyfenceError(error)) {
         const formatted = { message: error.message, code: error.code };
-        if (error.hint !== undefined)
-            formatted.hint = error.hint;
+        const hint = error.hintFor(names);
+        if (hint !== undefined)
+            formatted.hint = hint;
         return formatted;
     }
     if (error instanceof Error) {
@@ -46035,6 +46048,9 @@ function createRunner(options = {}) {
             line(body);
             line(workflowCommand(token, {}, ''));
         },
+        debug: (message) => line(workflowCommand('debug', {}, neutraliseLegacyMarkers(message))),
+        startGroup: (title) => line(workflowCommand('group', {}, neutraliseLegacyMarkers(title))),
+        endGroup: () => line(workflowCommand('endgroup', {}, '')),
         notice: annotate('notice'),
         warning: annotate('warning'),
         error,
@@ -46164,15 +46180,27 @@ function writeBaseline(file, findings) {
 }
 /** Reads a baseline file into the set of fingerprints it accepts. */
 function readBaseline(file) {
-    let doc;
+    let text;
     try {
-        doc = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
     }
     catch (e) {
-        const code = e.code;
-        throw new KeyfenceError(code ? ErrorCode.INPUT_UNREADABLE : ErrorCode.BASELINE_INVALID, code
-            ? `cannot read baseline ${file} (${code})`
-            : `baseline ${file} is not valid JSON: ${e.message}`, { hint: 'create one with `keyfence baseline --output FILE`', cause: e });
+        const code = e.code ?? 'error';
+        throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read baseline ${file} (${code})`, {
+            hint: 'create one with `keyfence baseline --output FILE`',
+            cause: e,
+        });
+    }
+    return parseBaseline(text, file);
+}
+/** Parses baseline text (from a file, or from a commit) into the fingerprints it accepts. */
+function parseBaseline(text, file) {
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch (e) {
+        throw new KeyfenceError(ErrorCode.BASELINE_INVALID, `baseline ${file} is not valid JSON: ${e.message}`, { hint: 'create one with `keyfence baseline --output FILE`', cause: e });
     }
     const findings = doc?.findings;
     if (!Array.isArray(findings) || findings.some((f) => typeof f?.fingerprint !== 'string')) {
@@ -46352,7 +46380,7 @@ function loadConfig(file) {
     }
     catch (e) {
         throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read config file ${file}: ${e.code ?? 'error'}`, {
-            hint: 'check the path given to --config and its permissions',
+            hint: (names) => `check the path given to ${names.name('config')} and its permissions`,
             cause: e,
         });
     }
@@ -46535,6 +46563,200 @@ function excludedPaths(config) {
     return globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
 }
 //# sourceMappingURL=config.js.map
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ../packages/scanner/dist/config-source.js
+
+
+
+
+
+/** Config and baseline for a diff scan, read from the base commit rather than from the checkout. */
+function loadTrustedSettings(options) {
+    const { repo } = options;
+    const base = commitSha(repo, options.base);
+    const ignoredChanges = [];
+    let config;
+    let configSource;
+    if (options.explicitConfig) {
+        config = loadConfig(options.explicitConfig);
+        const inRepo = repoPath(repo, options.explicitConfig);
+        configSource = {
+            origin: inRepo === undefined ? 'explicit' : (options.explicitOrigin ?? 'pull-request'),
+            path: inRepo ?? options.explicitConfig,
+        };
+    }
+    else {
+        const dir = repoPath(repo, options.searchDir) ?? '';
+        const candidates = CONFIG_FILE_NAMES.map((n) => (dir === '' ? n : `${dir}/${n}`));
+        const atBase = candidates.find((p) => blobAt(repo, base, p) !== undefined);
+        const checkoutFile = findConfigFile(options.searchDir);
+        const checkoutPath = checkoutFile ? (repoPath(repo, checkoutFile) ?? checkoutFile) : undefined;
+        if (atBase) {
+            config = parseConfig(blobAt(repo, base, atBase), `${atBase} at ${base.slice(0, 12)}`);
+            configSource = { origin: 'base-commit', path: atBase, commit: base };
+        }
+        else {
+            config = defaultConfig();
+            configSource = { origin: 'defaults' };
+        }
+        if (checkoutFile && (0,external_node_fs_namespaceObject.lstatSync)(checkoutFile).isSymbolicLink()) {
+            // Never read what a pull request's symlink points at (it could be any file on the runner).
+            ignoredChanges.push(`${checkoutPath ?? checkoutFile} is a symbolic link: not read`);
+        }
+        else if (checkoutFile) {
+            const text = (0,external_node_fs_namespaceObject.readFileSync)(checkoutFile, 'utf8');
+            if (text !== (atBase ? blobAt(repo, base, atBase) : undefined)) {
+                ignoredChanges.push(...configChanges(config, text, checkoutPath ?? checkoutFile, atBase !== undefined));
+            }
+        }
+        else if (atBase) {
+            ignoredChanges.push(`${atBase} is deleted: its settings stay in force`);
+        }
+    }
+    const result = {
+        config,
+        inForce: { config: configSource, ignoredChanges },
+    };
+    if (options.baseline) {
+        const inRepo = repoPath(repo, options.baseline);
+        if (inRepo === undefined) {
+            result.baseline = readBaseline(options.baseline);
+            result.inForce.baseline = { origin: 'explicit', path: options.baseline };
+        }
+        else {
+            const text = blobAt(repo, base, inRepo);
+            const trusted = text === undefined ? new Set() : parseBaseline(text, `${inRepo} at ${base.slice(0, 12)}`);
+            if (text !== undefined) {
+                result.baseline = trusted;
+                result.inForce.baseline = { origin: 'base-commit', path: inRepo, commit: base };
+            }
+            if ((0,external_node_fs_namespaceObject.existsSync)(options.baseline) && !(0,external_node_fs_namespaceObject.lstatSync)(options.baseline).isSymbolicLink()) {
+                const proposed = tryParseBaseline((0,external_node_fs_namespaceObject.readFileSync)(options.baseline, 'utf8'), inRepo);
+                const added = proposed ? [...proposed].filter((f) => !trusted.has(f)).length : 0;
+                if (proposed === undefined)
+                    ignoredChanges.push(`${inRepo} in the pull request is not a valid baseline`);
+                else if (text === undefined)
+                    ignoredChanges.push(`${inRepo} is new, with ${plural(proposed.size, 'entry', 'entries')}: not used`);
+                else if (added > 0)
+                    ignoredChanges.push(`${inRepo} adds ${plural(added, 'entry', 'entries')}: not used`);
+            }
+        }
+    }
+    return result;
+}
+/** What the checkout's config text would change against the config in force, in words. */
+function configChanges(trusted, text, path, existed) {
+    let proposed;
+    try {
+        proposed = parseConfig(text, path);
+    }
+    catch {
+        return [`${path} in the pull request is not a valid config`];
+    }
+    const changes = [];
+    const label = existed ? path : `${path} (new)`;
+    if (trusted.useDefaultRules && !proposed.useDefaultRules)
+        changes.push(`${label} turns off the built-in rules`);
+    const disabled = proposed.disabledRules.filter((r) => !trusted.disabledRules.includes(r));
+    if (disabled.length > 0)
+        changes.push(`${label} disables rules: ${disabled.join(', ')}`);
+    const removedRules = trusted.rules
+        .map((r) => r.id)
+        .filter((id) => !proposed.rules.some((r) => r.id === id));
+    if (removedRules.length > 0)
+        changes.push(`${label} removes rules: ${removedRules.join(', ')}`);
+    const known = new Set(trusted.allowlist.map((a) => JSON.stringify(a)));
+    for (const entry of proposed.allowlist.filter((a) => !known.has(JSON.stringify(a)))) {
+        changes.push(`${label} adds an allowlist entry: ${describeAllow(entry)}`);
+    }
+    const skips = [
+        ['skipLockfiles', 'lock files'],
+        ['skipBinaries', 'binary files'],
+    ];
+    for (const [key, what] of skips) {
+        if (!trusted[key] && proposed[key])
+            changes.push(`${label} skips ${what}`);
+    }
+    if (proposed.maxDecodeDepth < trusted.maxDecodeDepth)
+        changes.push(`${label} lowers maxDecodeDepth to ${proposed.maxDecodeDepth}`);
+    if (changes.length === 0)
+        changes.push(`${label} changes settings (none that would hide findings)`);
+    return changes.map((c) => `${c} (not applied until it is on the base branch)`);
+}
+/** Paths are named; regexes and stopwords only counted, since a pull request could spell a secret in them. */
+function describeAllow(entry) {
+    const parts = [];
+    if (entry.paths)
+        parts.push(`paths ${entry.paths.map((p) => (p.length > 80 ? `${p.slice(0, 80)}…` : p)).join(', ')}`);
+    if (entry.regexes)
+        parts.push(plural(entry.regexes.length, 'regex', 'regexes'));
+    if (entry.stopwords)
+        parts.push(plural(entry.stopwords.length, 'stopword', 'stopwords'));
+    return parts.join('; ');
+}
+function tryParseBaseline(text, path) {
+    try {
+        return parseBaseline(text, path);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A file's text at a commit, or undefined when it is not there (read raw: no textconv). */
+function blobAt(repo, commit, path) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['cat-file', 'blob', `${commit}:${path}`], {
+        cwd: repo,
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+    });
+    return r.status === 0 ? r.stdout : undefined;
+}
+function commitSha(repo, rev) {
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], {
+        cwd: repo,
+        encoding: 'utf8',
+    });
+    return r.status === 0 ? r.stdout.trim() : rev;
+}
+/** A path as git names it from the repository's top, or undefined when outside the repository. */
+function repoPath(repo, file) {
+    // git names the top level by its real path; compare like with like behind a symlinked workspace.
+    // The folder's real path, not the file's: a symlinked file is named where it sits.
+    const dir = (0,external_node_path_namespaceObject.dirname)(file);
+    const real = (0,external_node_fs_namespaceObject.existsSync)(dir) ? (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(dir), (0,external_node_path_namespaceObject.basename)(file)) : file;
+    const rel = (0,external_node_path_namespaceObject.relative)((0,external_node_fs_namespaceObject.realpathSync)(repo), real);
+    if (rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel))
+        return undefined;
+    return rel.split(external_node_path_namespaceObject.sep).join('/');
+}
+function plural(n, one, many) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** The settings source of a config read from the checkout (or the defaults), for reports. */
+function checkoutSource(config, explicit, relativeTo) {
+    if (!config.source)
+        return { origin: 'defaults' };
+    const rel = relativeTo ? (0,external_node_path_namespaceObject.relative)(relativeTo, config.source) : '';
+    const path = rel !== '' && !rel.startsWith('..') && !(0,external_node_path_namespaceObject.isAbsolute)(rel) ? rel.split(external_node_path_namespaceObject.sep).join('/') : config.source;
+    return { origin: explicit ? 'explicit' : 'checkout', path };
+}
+/** Words for a settings source: "`.keyfence.yaml` from the base commit 0123abcd". */
+function describeSource(source) {
+    switch (source.origin) {
+        case 'base-commit':
+            return `${source.path} from the base commit ${source.commit?.slice(0, 12) ?? ''}`;
+        case 'checkout':
+            return `${source.path} from the checkout`;
+        case 'explicit':
+            return `${source.path} (given explicitly)`;
+        case 'pull-request':
+            return `${source.path}: config from the pull request itself`;
+        case 'defaults':
+            return 'the built-in defaults (no config file)';
+    }
+}
+//# sourceMappingURL=config-source.js.map
 ;// CONCATENATED MODULE: external "node:vm"
 const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
 ;// CONCATENATED MODULE: ../packages/scanner/dist/engine/decode.js
@@ -46696,27 +46918,72 @@ function shannonEntropy(s) {
  */
 // Runs of one character mark a placeholder in a token, but occur naturally in the base64 of
 // binary data (zero bytes encode as AAAA), so they are only checked on token-sized values.
-const SHORT_PLACEHOLDER = [/x{4,}/i, /(.)\1{5,}/];
 const SHORT_MAX = 100;
-const PLACEHOLDER = [
-    /example/i,
+const X_RUN = /[xX]{4,}/g;
+const SAME_RUN = /(.)\1{5,}/g;
+// Marks that cannot occur in a random token: wherever they are, the value is a template.
+const PLACEHOLDER_MARKS = [
     /\*{3,}/,
     /<[^<>]{0,64}>/,
     /\$\{[^}]{0,128}\}/,
     /\{\{[^}]{0,128}\}\}/,
     /%\([a-z_]{1,64}\)s/i,
     /^\$[A-Za-z_][A-Za-z0-9_]*$/,
-    /change_?me|replace_?me|placeholder|dummy|redacted|notreal|not_real|insert[_-]?your|fake[_-]?(?:api[_-]?)?(?:key|token|secret|password)/i,
-    /your[_-]?(?:api[_-]?|access[_-]?|secret[_-]?|auth[_-]?)?(?:key|token|secret|password|pass)/i,
     /\.\.\.|\u2026/, // an ellipsis: "Password=..." in documentation
     /^(?:my)?(?:secret|password|passwd|pass|pwd|token|api[_-]?key|key|value|string|credentials?|empty|none|null)s?\W{0,2}$/i,
 ];
+// Words a person writes in place of a secret. Random characters hold them by chance (about one
+// GitHub token in a million holds "dummy" in some case), so they only count in a word's shape.
+const PLACEHOLDER_WORDS = new RegExp('(?:example|dummy|placeholder|redacted|change[_-]?me|replace[_-]?me|not[_-]?real|insert[_-]?your' +
+    '|fake[_-]?(?:api[_-]?)?(?:key|token|secret|password)' +
+    '|your[_-]?(?:api[_-]?|access[_-]?|secret[_-]?|auth[_-]?)?(?:key|token|secret|password|pass))' +
+    // What documentation puts after the word: AWS's sample keys end in EXAMPLE and EXAMPLEKEY.
+    '(?:[_-]?(?:key|token|secret|here))?', 'gi');
+const ALNUM = /[A-Za-z0-9]/;
 const PUBLIC_KEY_PREFIX = /^(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-|sk-ssh-|-----BEGIN (?:RSA )?PUBLIC KEY|pk_(?:live|test)_)/;
-/** True when a matched value is a placeholder or documentation example, not a secret. */
+/**
+ * True when a matched value is a placeholder or documentation example, not a secret: a template
+ * mark, or a placeholder shape that covers the value. A word or a run of x's inside random
+ * characters is chance, not a placeholder.
+ */
 function isPlaceholder(secret) {
-    return (PLACEHOLDER.some((re) => re.test(secret)) ||
+    return (PLACEHOLDER_MARKS.some((re) => re.test(secret)) ||
         PUBLIC_KEY_PREFIX.test(secret) ||
-        (secret.length <= SHORT_MAX && SHORT_PLACEHOLDER.some((re) => re.test(secret))));
+        hasPlaceholderWord(secret) ||
+        (secret.length <= SHORT_MAX && (runsCover(secret, X_RUN) || runsCover(secret, SAME_RUN))));
+}
+/**
+ * A placeholder word written as a word: in one case (`dummy`, `DUMMY`, `Dummy`, `yourApiKey`), and
+ * at the start or end of the value or set off by separators (`EXAMPLE_KEY_1`, `…7EXAMPLE`, `my-dummy-key`).
+ */
+function hasPlaceholderWord(secret) {
+    for (const m of secret.matchAll(PLACEHOLDER_WORDS)) {
+        const word = m[0].replace(/[_-]/g, '');
+        if (!/^(?:[a-z]+|[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)$/.test(word))
+            continue;
+        const before = secret[m.index - 1];
+        const after = secret[m.index + m[0].length];
+        const atEdge = before === undefined || after === undefined;
+        if (atEdge || (!ALNUM.test(before) && !ALNUM.test(after)))
+            return true;
+    }
+    return false;
+}
+/**
+ * Runs (of x's, or of one character) that cover the value: at least half of it, or the whole of a
+ * part between separators (`ghp_xxxx…`, `xoxb-…-xxxxxxxx`, `AKIAXXXXXXXXXXXXXXXX`).
+ */
+function runsCover(secret, runs) {
+    let covered = 0;
+    for (const m of secret.matchAll(runs)) {
+        const before = secret[m.index - 1];
+        const after = secret[m.index + m[0].length];
+        const wholePart = (before === undefined || !ALNUM.test(before)) && (after === undefined || !ALNUM.test(after));
+        if (wholePart)
+            return true;
+        covered += m[0].length;
+    }
+    return covered * 2 >= secret.length;
 }
 /** Words that, inside a generic rule's value, mean it is not a real secret. */
 const GENERIC_STOPWORDS = [
@@ -47210,6 +47477,9 @@ function mergeScanResults(results) {
             baselined: 0,
         },
     };
+    const config = results.find((r) => r.config)?.config;
+    if (config)
+        merged.config = config;
     for (const { stats } of results) {
         merged.stats.files += stats.files;
         merged.stats.bytes += stats.bytes;
@@ -47295,7 +47565,169 @@ function imageWhere(f) {
     return `image ${renderUntrusted(loc.image ?? '')}${layer}${deleted}`;
 }
 //# sourceMappingURL=text.js.map
+;// CONCATENATED MODULE: ../packages/scanner/dist/report/sarif.js
+
+/** GitHub code scanning accepts at most this many results per run. */
+const SARIF_MAX_RESULTS = 25_000;
+/** How many of `findings` findings a SARIF report holds (the first ones, up to the cap). */
+function sarifResultCount(findings) {
+    return Math.min(findings, SARIF_MAX_RESULTS);
+}
+/**
+ * Where result URIs are rooted. Files inside an image or an archive are not repository files:
+ * they get their own bases, and URIs no checkout file has (the image reference first; the archive
+ * chain with its `!/`), since code scanning reads only the relative URI and would otherwise pin
+ * the alert on an unrelated repository file. `file:` because code scanning refuses other schemes.
+ */
+const URI_BASES = {
+    '%SRCROOT%': { uri: 'file:///' },
+    IMAGE: {
+        uri: 'file:///keyfence-image/',
+        description: {
+            text: 'Inside a container image: the image reference, then the path in its layer or config',
+        },
+    },
+    ARTIFACT: {
+        uri: 'file:///keyfence-artifact/',
+        description: { text: 'Inside a build artifact: the archive, then each nested entry, joined by !/' },
+    },
+};
+const SEVERITY = { high: '8.0', medium: '6.0', low: '4.0' };
+const PRECISION = { high: 'high', medium: 'medium', low: 'low' };
+/** SARIF 2.1.0 for code-scanning uploads: rule metadata, redacted messages, stable fingerprints. */
+function findingsToSarif(result, options) {
+    const rules = [];
+    const ruleIndex = new Map();
+    const results = [];
+    const total = result.findings.length;
+    const kept = sarifResultCount(total);
+    for (const f of result.findings.slice(0, kept)) {
+        let index = ruleIndex.get(f.ruleId);
+        if (index === undefined) {
+            index = rules.length;
+            ruleIndex.set(f.ruleId, index);
+            rules.push(ruleDescriptor(f));
+        }
+        results.push(findingToResult(f, index));
+    }
+    return {
+        version: '2.1.0',
+        $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+        runs: [
+            {
+                tool: {
+                    driver: {
+                        name: 'keyfence',
+                        version: options.toolVersion,
+                        semanticVersion: options.toolVersion,
+                        informationUri: 'https://github.com/keyfence/keyfence',
+                        rules,
+                    },
+                },
+                originalUriBaseIds: URI_BASES,
+                ...(kept < total
+                    ? {
+                        invocations: [
+                            {
+                                executionSuccessful: true,
+                                toolExecutionNotifications: [
+                                    {
+                                        level: 'warning',
+                                        descriptor: { id: 'keyfence/results-truncated' },
+                                        message: {
+                                            text: `${total} findings: this file holds the first ${kept}, the most code scanning ` +
+                                                'takes in one run; the JSON report holds them all.',
+                                        },
+                                    },
+                                ],
+                            },
+                        ],
+                    }
+                    : {}),
+                results,
+                properties: {
+                    files: result.stats.files,
+                    bytes: result.stats.bytes,
+                    truncated: kept < total,
+                    findings: total,
+                },
+            },
+        ],
+    };
+}
+function ruleDescriptor(f) {
+    return {
+        id: f.ruleId,
+        name: f.ruleId.replace(/(^|[-.])([a-z0-9])/g, (_m, _sep, ch) => ch.toUpperCase()),
+        shortDescription: { text: f.description },
+        fullDescription: {
+            text: `${f.description}. A leaked credential must be revoked and rotated, then removed.`,
+        },
+        help: {
+            text: `Revoke and rotate this credential at its provider, then remove it from the code and its history. If it is not a secret, add "keyfence:allow" on the line or an allowlist entry in .keyfence.yaml.`,
+            markdown: `**${f.description}**\n\nRevoke and rotate the credential at its provider first (it may already be copied), ` +
+                'then remove it from the code and from git history. If this is not a secret, add `keyfence:allow` on ' +
+                'the line, or an `allowlist` entry in `.keyfence.yaml`.',
+        },
+        defaultConfiguration: { level: f.confidence === 'low' ? 'warning' : 'error' },
+        properties: {
+            tags: ['security', 'secret', ...f.tags],
+            precision: PRECISION[f.confidence],
+            'security-severity': SEVERITY[f.confidence],
+        },
+    };
+}
+function findingToResult(f, ruleIndex) {
+    const loc = f.location;
+    const where = [
+        loc.commit ? `in commit ${loc.commit.slice(0, 12)}` : '',
+        loc.image ? `in ${imageWhere(f)}` : '',
+        loc.decodedFrom ? `(${loc.decodedFrom.join(', ')} encoded)` : '',
+    ]
+        .filter(Boolean)
+        .join(' ');
+    return {
+        ruleId: f.ruleId,
+        ruleIndex,
+        level: f.confidence === 'low' ? 'warning' : 'error',
+        message: { text: `${f.description}: ${f.redacted}${where ? ` ${where}` : ''}` },
+        locations: [
+            {
+                physicalLocation: {
+                    artifactLocation: artifactLocation(loc),
+                    region: { startLine: loc.line, startColumn: loc.column, endLine: Math.max(loc.endLine, loc.line) },
+                },
+            },
+        ],
+        partialFingerprints: { 'keyfence/v1': f.fingerprint },
+        properties: {
+            confidence: f.confidence,
+            entropy: f.entropy,
+            ...(loc.commit ? { commit: loc.commit } : {}),
+            ...(loc.author ? { author: loc.author } : {}),
+            ...(loc.image ? { image: loc.image } : {}),
+            ...(loc.layer ? { layer: loc.layer } : {}),
+            ...(loc.layerIndex !== undefined ? { layerIndex: loc.layerIndex } : {}),
+            ...(loc.deletedInLayer !== undefined ? { deletedInLayer: loc.deletedInLayer } : {}),
+            ...(loc.chain ? { chain: loc.chain } : {}),
+        },
+    };
+}
+function artifactLocation(loc) {
+    // The image reference is one segment: its `/` and `:` are escaped.
+    if (loc.image)
+        return { uri: `${encodeURIComponent(loc.image)}/${encodeUriPath(loc.path)}`, uriBaseId: 'IMAGE' };
+    if (loc.chain)
+        return { uri: encodeUriPath(loc.path), uriBaseId: 'ARTIFACT' };
+    return { uri: encodeUriPath(loc.path), uriBaseId: '%SRCROOT%' };
+}
+function encodeUriPath(path) {
+    return path.split('/').map(encodeURIComponent).join('/');
+}
+//# sourceMappingURL=sarif.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/report/github.js
+
+
 
 /** GitHub shows at most 10 annotations of each level per step (50 per job); more are dropped. */
 const GITHUB_ANNOTATIONS_PER_STEP = 10;
@@ -47349,6 +47781,7 @@ function findingsToGithubSummary(result, options) {
         '',
         `Scanned ${github_text(options.scanned)}: ${scanStats(result)}.`,
         '',
+        ...settingsLines(result),
     ];
     const tail = [];
     if (n > 0) {
@@ -47379,11 +47812,35 @@ function findingsToGithubSummary(result, options) {
             table.push(row);
             shown++;
         }
-        if (shown < n) {
-            table.push('', `${n - shown} more not shown: a job summary holds at most 1 MiB. All ${n} are in the SARIF file.`);
-        }
+        const where = whereAllAre(n, shown, options.reports ?? {});
+        if (where)
+            table.push('', where);
     }
     return [...head, ...table, ...tail].join('\n');
+}
+/**
+ * When the table or the SARIF file holds fewer than all `n` findings: what is where (the SARIF
+ * file holds the first 25,000; the JSON report, when written, all of them).
+ */
+function whereAllAre(n, shown, reports) {
+    const inSarif = sarifResultCount(n);
+    if (shown === n && (inSarif === n || !('SARIF' in reports)))
+        return '';
+    const parts = [];
+    if ('SARIF' in reports) {
+        parts.push(inSarif === n
+            ? `the SARIF file holds all ${n}`
+            : `the SARIF file holds the first ${inSarif} (code scanning takes at most ${SARIF_MAX_RESULTS} per run)`);
+    }
+    if ('JSON' in reports)
+        parts.push(`the JSON report holds all ${n}`);
+    else if (inSarif < n)
+        parts.push(`set \`report-file:\` for a JSON report of all ${n}`);
+    const said = parts.join('; ');
+    const rest = said ? `${said.charAt(0).toUpperCase()}${said.slice(1)}.` : '';
+    if (shown === n)
+        return rest;
+    return `${n - shown} more not shown: a job summary holds at most 1 MiB.${rest ? ` ${rest}` : ''}`;
 }
 function findingRow(f, index, repo) {
     const loc = f.location;
@@ -47416,6 +47873,27 @@ function scanStats(result) {
     if (s.baselined > 0)
         parts.push(`${s.baselined} in the baseline left out`);
     return parts.join(', ');
+}
+/** The config in force and where it came from, what the pull request changed in it, what was left out. */
+function settingsLines(result) {
+    const out = [];
+    const inForce = result.config;
+    if (inForce) {
+        out.push(`Config in force: ${github_text(describeSource(inForce.config))}.`);
+        if (inForce.baseline)
+            out.push(`Baseline in force: ${github_text(describeSource(inForce.baseline))}.`);
+        out.push('');
+        if (inForce.ignoredChanges.length > 0) {
+            out.push('**Changes this pull request makes to the scan settings (not applied):**', '');
+            out.push(...inForce.ignoredChanges.map((c) => `- ${github_text(c)}`), '');
+        }
+    }
+    const skipped = result.problems.filter((p) => p.kind === 'skipped').length;
+    if (skipped > 0) {
+        const all = skipped > 20 ? '; the JSON report and the log name all of them' : '';
+        out.push(`Not scanned: ${skipped} file${skipped === 1 ? '' : 's'}, named with the reason below${all}.`, '');
+    }
+    return out;
 }
 function problemNotes(result) {
     const shown = result.problems
@@ -47451,116 +47929,16 @@ function bytes(lines) {
 ;// CONCATENATED MODULE: ../packages/scanner/dist/report/json.js
 /** The JSON report: the design's contract (`findings`, `stats`), plus problems and warnings. */
 function findingsToJson(result) {
-    return `${JSON.stringify({ findings: result.findings, stats: result.stats, problems: result.problems, warnings: result.warnings }, null, 2)}\n`;
+    return `${JSON.stringify({
+        findings: result.findings,
+        stats: result.stats,
+        problems: result.problems,
+        warnings: result.warnings,
+        // Which config and baseline decided what was reported, and where they came from.
+        ...(result.config ? { config: result.config } : {}),
+    }, null, 2)}\n`;
 }
 //# sourceMappingURL=json.js.map
-;// CONCATENATED MODULE: ../packages/scanner/dist/report/sarif.js
-
-/** GitHub code scanning accepts at most this many results per run. */
-const SARIF_MAX_RESULTS = 25_000;
-const SEVERITY = { high: '8.0', medium: '6.0', low: '4.0' };
-const PRECISION = { high: 'high', medium: 'medium', low: 'low' };
-/** SARIF 2.1.0 for code-scanning uploads: rule metadata, redacted messages, stable fingerprints. */
-function findingsToSarif(result, options) {
-    const rules = [];
-    const ruleIndex = new Map();
-    const results = [];
-    for (const f of result.findings.slice(0, SARIF_MAX_RESULTS)) {
-        let index = ruleIndex.get(f.ruleId);
-        if (index === undefined) {
-            index = rules.length;
-            ruleIndex.set(f.ruleId, index);
-            rules.push(ruleDescriptor(f));
-        }
-        results.push(findingToResult(f, index));
-    }
-    return {
-        version: '2.1.0',
-        $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-        runs: [
-            {
-                tool: {
-                    driver: {
-                        name: 'keyfence',
-                        version: options.toolVersion,
-                        semanticVersion: options.toolVersion,
-                        informationUri: 'https://github.com/keyfence/keyfence',
-                        rules,
-                    },
-                },
-                originalUriBaseIds: { '%SRCROOT%': { uri: 'file:///' } },
-                results,
-                properties: {
-                    files: result.stats.files,
-                    bytes: result.stats.bytes,
-                    truncated: result.findings.length > SARIF_MAX_RESULTS,
-                },
-            },
-        ],
-    };
-}
-function ruleDescriptor(f) {
-    return {
-        id: f.ruleId,
-        name: f.ruleId.replace(/(^|[-.])([a-z0-9])/g, (_m, _sep, ch) => ch.toUpperCase()),
-        shortDescription: { text: f.description },
-        fullDescription: {
-            text: `${f.description}. A leaked credential must be revoked and rotated, then removed.`,
-        },
-        help: {
-            text: `Revoke and rotate this credential at its provider, then remove it from the code and its history. If it is not a secret, add "keyfence:allow" on the line or an allowlist entry in .keyfence.yaml.`,
-            markdown: `**${f.description}**\n\nRevoke and rotate the credential at its provider first (it may already be copied), ` +
-                'then remove it from the code and from git history. If this is not a secret, add `keyfence:allow` on ' +
-                'the line, or an `allowlist` entry in `.keyfence.yaml`.',
-        },
-        defaultConfiguration: { level: f.confidence === 'low' ? 'warning' : 'error' },
-        properties: {
-            tags: ['security', 'secret', ...f.tags],
-            precision: PRECISION[f.confidence],
-            'security-severity': SEVERITY[f.confidence],
-        },
-    };
-}
-function findingToResult(f, ruleIndex) {
-    const loc = f.location;
-    const where = [
-        loc.commit ? `in commit ${loc.commit.slice(0, 12)}` : '',
-        loc.image ? `in ${imageWhere(f)}` : '',
-        loc.decodedFrom ? `(${loc.decodedFrom.join(', ')} encoded)` : '',
-    ]
-        .filter(Boolean)
-        .join(' ');
-    return {
-        ruleId: f.ruleId,
-        ruleIndex,
-        level: f.confidence === 'low' ? 'warning' : 'error',
-        message: { text: `${f.description}: ${f.redacted}${where ? ` ${where}` : ''}` },
-        locations: [
-            {
-                physicalLocation: {
-                    artifactLocation: { uri: encodeUriPath(loc.path), uriBaseId: '%SRCROOT%' },
-                    region: { startLine: loc.line, startColumn: loc.column, endLine: Math.max(loc.endLine, loc.line) },
-                },
-            },
-        ],
-        partialFingerprints: { 'keyfence/v1': f.fingerprint },
-        properties: {
-            confidence: f.confidence,
-            entropy: f.entropy,
-            ...(loc.commit ? { commit: loc.commit } : {}),
-            ...(loc.author ? { author: loc.author } : {}),
-            ...(loc.image ? { image: loc.image } : {}),
-            ...(loc.layer ? { layer: loc.layer } : {}),
-            ...(loc.layerIndex !== undefined ? { layerIndex: loc.layerIndex } : {}),
-            ...(loc.deletedInLayer !== undefined ? { deletedInLayer: loc.deletedInLayer } : {}),
-            ...(loc.chain ? { chain: loc.chain } : {}),
-        },
-    };
-}
-function encodeUriPath(path) {
-    return path.split('/').map(encodeURIComponent).join('/');
-}
-//# sourceMappingURL=sarif.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/rules/builtin.generated.js
 const BUILTIN_RULES = [
     {
@@ -55823,7 +56201,7 @@ async function scanArchives(options) {
     for (const input of options.archives) {
         if (!(0,external_node_fs_namespaceObject.existsSync)(input.file)) {
             throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such archive: ${input.name}`, {
-                hint: 'check the path given to --archive',
+                hint: (names) => `check the path given to ${names.name('archive')}`,
             });
         }
         const ctx = scan.context(input.name, {}, true);
@@ -55846,11 +56224,86 @@ async function scanArchives(options) {
     return result;
 }
 //# sourceMappingURL=scan-archive.js.map
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:readline"
-const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
+;// CONCATENATED MODULE: ../packages/scanner/dist/sources/git-blob.js
+
+/** Blobs larger than this are not read into memory; they are named as not scanned instead. */
+const MAX_BLOB_BYTES = 64 * 1024 * 1024;
+/**
+ * Tells UTF-16 from other binary data: a byte-order mark, or (without one) NULs on every other
+ * byte of the first 4 KB, which is what ASCII-heavy UTF-16 text looks like.
+ */
+function blobEncoding(bytes) {
+    if (bytes[0] === 0xff && bytes[1] === 0xfe)
+        return 'utf16le';
+    if (bytes[0] === 0xfe && bytes[1] === 0xff)
+        return 'utf16be';
+    const n = Math.min(bytes.length, 4096) & ~1;
+    if (n < 4)
+        return 'binary';
+    let evenNul = 0;
+    let oddNul = 0;
+    for (let i = 0; i < n; i += 2) {
+        if (bytes[i] === 0)
+            evenNul++;
+        if (bytes[i + 1] === 0)
+            oddNul++;
+    }
+    const pairs = n / 2;
+    // Mostly NULs on one side and none on the other: text in UTF-16, not a binary format.
+    if (oddNul > pairs * 0.7 && evenNul === 0)
+        return 'utf16le';
+    if (evenNul > pairs * 0.7 && oddNul === 0)
+        return 'utf16be';
+    return 'binary';
+}
+/** Decodes UTF-16 text (either byte order), dropping a byte-order mark. */
+function decodeUtf16(bytes, encoding) {
+    let body = bytes;
+    if (encoding === 'utf16be') {
+        body = Buffer.from(bytes.subarray(0, bytes.length & ~1));
+        body.swap16();
+    }
+    return body.toString('utf16le').replace(/^\uFEFF/, '');
+}
+/** Reads a blob's bytes, or why it could not be read (too large, missing). */
+function readBlob(repo, sha) {
+    const size = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['cat-file', '-s', sha], { cwd: repo, encoding: 'utf8' });
+    if (size.status !== 0)
+        return { reason: 'its blob is not in this clone' };
+    if (Number(size.stdout.trim()) > MAX_BLOB_BYTES)
+        return { reason: 'larger than 64 MiB' };
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['cat-file', 'blob', sha], { cwd: repo, maxBuffer: MAX_BLOB_BYTES + 1024 });
+    if (r.status !== 0 || !Buffer.isBuffer(r.stdout))
+        return { reason: 'its blob could not be read' };
+    return r.stdout;
+}
+/**
+ * The lines of `text` (1-based numbers) that none of the `older` texts has: the added lines of a
+ * file whose patch git could not show line by line (UTF-16), found by comparing whole lines.
+ */
+function addedLines(text, older) {
+    const before = new Map();
+    for (const o of older) {
+        for (const l of o.split(/\r?\n/))
+            before.set(l, (before.get(l) ?? 0) + 1);
+    }
+    const lines = [];
+    const lineNumbers = [];
+    text.split(/\r?\n/).forEach((l, i) => {
+        const left = before.get(l) ?? 0;
+        if (left > 0)
+            before.set(l, left - 1);
+        else if (l !== '') {
+            lines.push(l);
+            lineNumbers.push(i + 1);
+        }
+    });
+    return { lines, lineNumbers };
+}
+//# sourceMappingURL=git-blob.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/sources/git.js
+
+
 
 
 
@@ -55858,6 +56311,14 @@ const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(
 
 /** Added text of one file in one commit is cut into fragments of at most this many characters. */
 const MAX_FRAGMENT_CHARS = 8 * 1024 * 1024;
+/**
+ * Longer patch lines are cut here: a blob of NULs without a newline (shown as text with --text)
+ * must not become one string of hundreds of megabytes. The cut line marks its file for a whole-blob read.
+ */
+const MAX_LINE_CHARS = 16 * 1024 * 1024;
+/** Lines carried from one fragment into the next, so a secret across the cut is still seen. */
+const git_OVERLAP_CHARS = 64 * 1024;
+const ZERO_BLOB = /^0+$/;
 const COMMIT_MARK = '\x01';
 const FIELD_SEP = '\x02';
 /** Runs git and returns stdout; a failure becomes a KeyfenceError naming the command. */
@@ -55963,7 +56424,19 @@ function git_short(rev) {
     return /^[0-9a-f]{40}$/.test(rev) ? rev.slice(0, 12) : rev;
 }
 function logArgs(range) {
-    const common = ['-p', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--find-renames', '--cc'];
+    // --text: a pull request's .gitattributes (`*.env -diff`) must not turn its files into
+    // "Binary files differ"; real binaries are told apart below from their bytes, as folder mode does.
+    const common = [
+        '-p',
+        '-U0',
+        '--text',
+        '--full-index',
+        '--no-color',
+        '--no-ext-diff',
+        '--no-textconv',
+        '--find-renames',
+        '--cc',
+    ];
     const format = `--format=${COMMIT_MARK}%H${FIELD_SEP}%an <%ae>${FIELD_SEP}%aI`;
     switch (range.kind) {
         case 'diff':
@@ -56011,22 +56484,49 @@ async function* gitFragments(repo, range, options = {}) {
     let newLeft = 0;
     let oldLeft = [];
     const pending = [];
-    const flush = () => {
-        if (file?.path && !file.skip && file.lines.length > 0) {
-            const location = commit === 'staged' ? {} : { commit, author };
-            pending.push({ text: file.lines.join('\n'), path: file.path, lineNumbers: file.lineNumbers, location });
+    const location = () => (commit === 'staged' ? {} : { commit, author });
+    /** Hands on the file's lines; `carry` keeps the last ones for the next fragment (a cut mid-file). */
+    const flush = (carry = false) => {
+        if (file?.path && !file.skip && !file.binary && file.lines.length > file.carried) {
+            pending.push({
+                text: file.lines.join('\n'),
+                path: file.path,
+                lineNumbers: file.lineNumbers,
+                location: location(),
+            });
         }
-        if (file) {
-            file.lines = [];
-            file.lineNumbers = [];
-            file.chars = 0;
+        if (!file)
+            return;
+        let keep = 0;
+        let kept = 0;
+        if (carry) {
+            while (keep < file.lines.length - 1 &&
+                kept + file.lines[file.lines.length - 1 - keep].length < git_OVERLAP_CHARS)
+                kept += file.lines[file.lines.length - 1 - keep++].length + 1;
+        }
+        file.lines = keep > 0 ? file.lines.slice(-keep) : [];
+        file.lineNumbers = keep > 0 ? file.lineNumbers.slice(-keep) : [];
+        file.chars = kept;
+        file.carried = keep;
+    };
+    /** Ends a file's diff; a file seen to hold NULs is read from its blob and judged there. */
+    const endFile = () => {
+        flush();
+        if (file?.path && file.binary && !file.skip) {
+            const fragment = blobFragment(repo, file, options.scanBinaries === true);
+            if ('reason' in fragment)
+                options.onSkip?.(file.path, commit, fragment.reason);
+            else if (fragment.text !== '')
+                pending.push({ ...fragment, location: location() });
         }
     };
     const inHunk = () => newLeft > 0 || oldLeft.some((n) => n > 0);
     try {
-        const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
-        for await (const line of lines) {
-            if (inHunk() && file) {
+        for await (const line of patchLines(child.stdout)) {
+            if (inHunk() && file && line.startsWith('\\')) {
+                // "\ No newline at end of file": a remark on the line before, not a line of either side.
+            }
+            else if (inHunk() && file) {
                 const prefix = line.slice(0, parents);
                 const inResult = !prefix.includes('-');
                 for (let i = 0; i < parents; i++)
@@ -56035,18 +56535,28 @@ async function* gitFragments(repo, range, options = {}) {
                 if (inResult) {
                     newLeft--;
                     // A line new to every parent: for a merge, only what the merge itself wrote.
-                    if (prefix === '+'.repeat(parents) && !file.skip) {
-                        file.lines.push(line.slice(parents));
-                        file.lineNumbers.push(newLine);
-                        file.chars += line.length;
-                        if (file.chars > MAX_FRAGMENT_CHARS)
-                            flush();
+                    if (prefix === '+'.repeat(parents) && !file.skip && !file.binary) {
+                        if (line.includes('\0') || line.length >= MAX_LINE_CHARS) {
+                            file.binary = true;
+                            file.mayBeText =
+                                line.length >= MAX_LINE_CHARS || looksUtf16(line.slice(parents, parents + 4096));
+                            file.lines = [];
+                            file.lineNumbers = [];
+                            file.carried = 0;
+                        }
+                        else {
+                            file.lines.push(line.slice(parents));
+                            file.lineNumbers.push(newLine);
+                            file.chars += line.length + 1;
+                            if (file.chars > MAX_FRAGMENT_CHARS)
+                                flush(true);
+                        }
                     }
                     newLine++;
                 }
             }
             else if (line.startsWith(COMMIT_MARK)) {
-                flush();
+                endFile();
                 file = undefined;
                 [commit = '', author = ''] = line.slice(1).split(FIELD_SEP);
                 options.onCommit?.(commit);
@@ -56054,8 +56564,17 @@ async function* gitFragments(repo, range, options = {}) {
             else if (line.startsWith('diff --git ') ||
                 line.startsWith('diff --cc ') ||
                 line.startsWith('diff --combined ')) {
-                flush();
-                file = { path: undefined, skip: false, lines: [], lineNumbers: [], chars: 0 };
+                endFile();
+                file = {
+                    path: undefined,
+                    skip: false,
+                    binary: false,
+                    oldBlobs: [],
+                    lines: [],
+                    lineNumbers: [],
+                    chars: 0,
+                    carried: 0,
+                };
                 parents = line.startsWith('diff --git ') ? 1 : 2;
                 if (!line.startsWith('diff --git '))
                     file.path = unquote(line.slice(line.indexOf(' ', 5) + 1));
@@ -56066,8 +56585,11 @@ async function* gitFragments(repo, range, options = {}) {
                     file.skip = true;
                 else
                     file.path = name.startsWith('b/') ? name.slice(2) : name;
-                if (file.path && options.skipPath?.(file.path))
+                const reason = file.path && !file.skip ? options.skipReason?.(file.path) : undefined;
+                if (reason !== undefined && file.path) {
                     file.skip = true;
+                    options.onSkip?.(file.path, commit, reason);
+                }
             }
             else if (file && line.startsWith('@@')) {
                 const at = /^(@+) (.*?) @+/.exec(line);
@@ -56088,12 +56610,21 @@ async function* gitFragments(repo, range, options = {}) {
                 }
             }
             else if (file && (line.startsWith('Binary files ') || line.startsWith('GIT binary patch'))) {
-                file.skip = true;
+                // Not expected with --text; if git still says so, the blob is judged like any other.
                 const m = / and (?:b\/)?(.*) differ$/.exec(line);
-                options.onBinary?.(m?.[1] ?? file.path ?? '?', commit);
+                if (!file.path && m?.[1])
+                    file.path = unquote(m[1]);
+                file.binary = true;
             }
-            else if (file && /^(?:new file mode|index [0-9a-f]+\.\.[0-9a-f]+) 160000/.test(line)) {
+            else if (file && /^(?:new file mode|index [0-9a-f,]+\.\.[0-9a-f]+) 160000/.test(line)) {
                 file.skip = true; // a submodule pointer, not content
+            }
+            else if (file && line.startsWith('index ')) {
+                const m = /^index ([0-9a-f,]+)\.\.([0-9a-f]+)/.exec(line);
+                if (m) {
+                    file.blob = m[2];
+                    file.oldBlobs = m[1].split(',').filter((b) => !ZERO_BLOB.test(b));
+                }
             }
             else if (file && line.startsWith('rename to ')) {
                 file.path = unquote(line.slice('rename to '.length));
@@ -56101,7 +56632,7 @@ async function* gitFragments(repo, range, options = {}) {
             while (pending.length > 0)
                 yield pending.shift();
         }
-        flush();
+        endFile();
         while (pending.length > 0)
             yield pending.shift();
         const code = await exited;
@@ -56112,6 +56643,86 @@ async function* gitFragments(repo, range, options = {}) {
         if (child.exitCode === null)
             child.kill();
     }
+}
+/**
+ * Whether a patch line (decoded as UTF-8) looks like UTF-16 text: a byte-order mark read as two
+ * replacement characters, or NULs on one parity of positions and almost none on the other.
+ */
+function looksUtf16(line) {
+    if (/^\0?\uFFFD\uFFFD/.test(line))
+        return true;
+    const counts = [0, 0];
+    for (let i = 0; i < line.length; i++)
+        if (line.charCodeAt(i) === 0)
+            counts[i % 2]++;
+    const [even, odd] = counts;
+    const half = line.length / 2;
+    return (even > half * 0.7 && odd <= half * 0.05) || (odd > half * 0.7 && even <= half * 0.05);
+}
+/**
+ * git's output split at "\n" only (a lone "\r" inside a line is content, not a break), with the
+ * "\r" of CRLF dropped, and each line cut at MAX_LINE_CHARS.
+ */
+async function* patchLines(stream) {
+    const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    let partial = '';
+    let dropping = false;
+    const done = (line) => (line.endsWith('\r') ? line.slice(0, -1) : line);
+    for await (const chunk of stream) {
+        const text = decoder.write(chunk);
+        let from = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+            const piece = text.slice(from, nl);
+            from = nl + 1;
+            if (!dropping)
+                partial += piece.slice(0, Math.max(0, MAX_LINE_CHARS - partial.length));
+            yield done(partial);
+            partial = '';
+            dropping = false;
+        }
+        if (!dropping) {
+            partial += text.slice(from, from + Math.max(0, MAX_LINE_CHARS - partial.length));
+            dropping = partial.length >= MAX_LINE_CHARS;
+        }
+    }
+    partial += dropping ? '' : decoder.end();
+    if (partial !== '')
+        yield done(partial);
+}
+/**
+ * The scannable text of a blob that holds NULs: UTF-16 is decoded and its added lines kept;
+ * other binary data is scanned whole (as latin1, like folder mode) only when asked.
+ */
+function blobFragment(repo, file, scanBinaries) {
+    const path = file.path ?? '';
+    const skipped = { reason: 'binary file (--scan-binaries scans it)' };
+    // Binary data with no sign of text: skipped without reading the blob (one git process fewer).
+    if (!scanBinaries && file.mayBeText === false)
+        return skipped;
+    if (!file.blob || ZERO_BLOB.test(file.blob))
+        return { reason: 'binary patch without a blob id' };
+    const bytes = readBlob(repo, file.blob);
+    if (!Buffer.isBuffer(bytes))
+        return bytes;
+    const encoding = blobEncoding(bytes);
+    if (encoding === 'binary' && !looksBinary(bytes)) {
+        // Text with a line too long to read from the patch: scanned whole, as folder mode does.
+        return { text: bytes.toString('utf8'), path };
+    }
+    if (encoding === 'binary') {
+        if (!scanBinaries)
+            return skipped;
+        return { text: bytes.toString('latin1'), path };
+    }
+    const older = file.oldBlobs.map((sha) => {
+        const old = readBlob(repo, sha);
+        if (!Buffer.isBuffer(old))
+            return '';
+        const e = blobEncoding(old);
+        return e === 'binary' ? old.toString('utf8') : decodeUtf16(old, e);
+    });
+    const added = addedLines(decodeUtf16(bytes, encoding), older);
+    return { text: added.lines.join('\n'), path, lineNumbers: added.lineNumbers };
 }
 /** Undoes git's C-style quoting of unusual path names. */
 function unquote(name) {
@@ -56158,16 +56769,32 @@ async function scanGit(options) {
         ensureRange(repo, range.base, range.head, options.remote);
     const detector = createDetector(config);
     const excluded = excludedPaths(config);
-    const skipPath = (path) => skipsName(path.slice(path.lastIndexOf('/') + 1), config) || excluded?.(path) === true;
+    const scanBinaries = options.scanBinaries ?? !config.skipBinaries;
+    const skipReason = (path) => {
+        const name = path.slice(path.lastIndexOf('/') + 1);
+        if (config.skipLockfiles && isLockfile(name))
+            return 'lock file (--include-lockfiles scans it)';
+        if (!scanBinaries && hasBinaryExtension(name))
+            return 'binary file type (--scan-binaries scans it)';
+        if (excluded?.(path))
+            return 'path allow-listed in the config';
+        return undefined;
+    };
     const problems = [];
     const collector = new FindingCollector(options.baseline, { oncePerSecret: true });
     const commits = new Set();
     let bytes = 0;
     let fragments = 0;
-    let binaries = 0;
+    let skipped = 0;
     const source = gitFragments(repo, range, {
-        skipPath,
-        onBinary: () => binaries++,
+        skipReason,
+        scanBinaries,
+        // Every file left out is named, so a pull request cannot hide one from the scan unnoticed.
+        onSkip: (path, commit, reason) => {
+            skipped++;
+            const at = commit && commit !== 'staged' ? ` in commit ${commit.slice(0, 12)}` : '';
+            problems.push({ kind: 'skipped', path, message: `skipped${at}: ${reason}` });
+        },
         onCommit: (sha) => commits.add(sha),
     });
     for await (const fragment of source) {
@@ -56185,7 +56812,7 @@ async function scanGit(options) {
             files: fragments,
             bytes,
             durationMs: Math.round(performance.now() - started),
-            skippedFiles: binaries,
+            skippedFiles: skipped,
             rules: detector.rules.length,
             baselined: collector.baselined,
             commits: commits.size,
@@ -56288,6 +56915,9 @@ const CONFIG_PATHS = {
     env: 'image-config/Env',
     labels: 'image-config/Labels',
     history: 'image-config/history',
+    historyComment: 'image-config/history-comment',
+    cmd: 'image-config/Cmd',
+    entrypoint: 'image-config/Entrypoint',
 };
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -56349,7 +56979,7 @@ function layerPath(name) {
         .replace(/^\/+/, '')
         .replace(/\/+$/, '');
 }
-/** The config's leaky fields as fragments: Env, Labels, and each history entry's `created_by`. */
+/** The config's leaky fields as fragments: Env, Labels, Entrypoint, Cmd, each history `created_by` and `comment`. */
 function configFragments(config, location) {
     const out = [];
     const lines = (path, values) => {
@@ -56368,7 +56998,18 @@ function configFragments(config, location) {
     lines(CONFIG_PATHS.env, config.config?.Env ?? []);
     lines(CONFIG_PATHS.labels, Object.entries(config.config?.Labels ?? {}).map(([k, v]) => `${k}=${v}`));
     lines(CONFIG_PATHS.history, (config.history ?? []).map((h) => h.created_by ?? ''));
+    // Comments are numbered by history entry too, so line N is the comment of `history` line N.
+    const comments = (config.history ?? []).map((h) => h.comment ?? '');
+    lines(CONFIG_PATHS.historyComment, comments.some((c) => c !== '') ? comments : []);
+    // An exec-form command is one line: `--token VALUE` keeps the context the rules look for.
+    lines(CONFIG_PATHS.entrypoint, commandLine(config.config?.Entrypoint));
+    lines(CONFIG_PATHS.cmd, commandLine(config.config?.Cmd));
     return out;
+}
+function commandLine(command) {
+    if (typeof command === 'string')
+        return command === '' ? [] : [command];
+    return command && command.length > 0 ? [command.join(' ')] : [];
 }
 /**
  * The fragments of an image: its config, then every layer's files, base layer first, including
@@ -56439,8 +57080,8 @@ const MANIFEST_ACCEPT = [
 function parsePlatform(text) {
     const [os, architecture, variant, extra] = text.split('/');
     if (!os || !architecture || extra !== undefined || variant === '') {
-        throw new KeyfenceError(ErrorCode.USAGE, `--platform takes OS/ARCH[/VARIANT] (got "${text}")`, {
-            hint: 'e.g. --platform linux/amd64 or --platform linux/arm64/v8',
+        throw new KeyfenceError(ErrorCode.USAGE, `a platform is OS/ARCH[/VARIANT] (got "${text}")`, {
+            hint: (names) => `e.g. ${names.set('platform', 'linux/arm64')} (or linux/arm64/v8)`,
         });
     }
     return variant ? { os, architecture, variant } : { os, architecture };
@@ -56528,7 +57169,9 @@ async function resolveImages(source, root, platform) {
             if (withPlatform.length > 0 &&
                 !picked.some((d) => d.platform && platformMatches(d.platform, platform))) {
                 const have = [...new Set(withPlatform.map((d) => formatPlatform(d.platform)))].join(', ');
-                throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `${name} has no image for ${formatPlatform(platform)} (it has: ${have})`, { hint: 'pick one with --platform, e.g. --platform linux/arm64' });
+                throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `${name} has no image for ${formatPlatform(platform)} (it has: ${have})`, {
+                    hint: (names) => `to scan one of those, ${names.set('platform', formatPlatform(withPlatform[0].platform))}`,
+                });
             }
             for (const d of picked) {
                 if (seen.has(d.digest))
@@ -56697,7 +57340,7 @@ async function openImageArchive(path, label, platform) {
         const magic = Buffer.alloc(2);
         (0,external_node_fs_namespaceObject.readSync)(fd, magic, 0, 2, 0);
         if (magic[0] === 0x1f && magic[1] === 0x8b) {
-            throw inputError(`${label} is gzip-compressed`, 'decompress it first (gunzip), or scan it with --archive to read it as a plain archive');
+            throw inputError(`${label} is gzip-compressed`, (names) => `decompress it first (gunzip), or scan it with ${names.name('archive')} to read it as a plain archive`);
         }
         let files;
         try {
@@ -56955,7 +57598,7 @@ class RegistryClient {
         }
         const url = new URL(params.realm);
         if (url.protocol !== 'https:' && cred && !this.#options.insecure) {
-            throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `the token service of ${registry} (${url.origin}) is not HTTPS; credentials are not sent over plain HTTP`, { hint: `if that is intended, pass --insecure-registry ${registry}` });
+            throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `the token service of ${registry} (${url.origin}) is not HTTPS; credentials are not sent over plain HTTP`, { hint: (names) => `if that is intended, ${names.set('insecure-registry', registry)}` });
         }
         if (params.service)
             url.searchParams.set('service', params.service);
@@ -57015,7 +57658,7 @@ class RegistryClient {
         const tls = /SSL|TLS|EPROTO|CERT/i.test(String(why));
         const err = new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot reach registry ${host}: ${why}`, {
             hint: tls && !this.#options.insecure
-                ? `if ${host} serves plain HTTP, pass --insecure-registry ${host}`
+                ? (names) => `if ${host} serves plain HTTP, ${names.set('insecure-registry', host)}`
                 : 'check the host, the port and the network',
             cause: e,
         });
@@ -57076,7 +57719,7 @@ async function openRegistryImage(text, platform, options) {
 /** The platform picked from multi-platform images unless asked otherwise. */
 const DEFAULT_PLATFORM = 'linux/amd64';
 /**
- * Scans container images without a Docker engine: the config (Env, Labels, build history) and
+ * Scans container images without a Docker engine: the config (Env, Labels, Entrypoint, Cmd, build history and its comments) and
  * every layer's files, including files a later layer deleted, which are still in the image.
  */
 async function scanImages(options) {
@@ -57189,14 +57832,15 @@ function pushTarget(payload) {
         return { kind: 'none', description: `nothing: the push deleted ${ref || 'a ref'}` };
     }
     const before = String(field(payload, 'before') ?? '');
+    const defaultBranch = field(payload, 'repository', 'default_branch');
     if (before !== '' && !ZERO_SHA.test(before)) {
         return {
             kind: 'git',
             range: { kind: 'diff', base: before, head: after },
             description: `the pushed commits (${github_event_short(before)}..${github_event_short(after)})`,
+            ...(typeof defaultBranch === 'string' && defaultBranch !== '' ? { push: { ref, defaultBranch } } : {}),
         };
     }
-    const defaultBranch = field(payload, 'repository', 'default_branch');
     if (typeof defaultBranch !== 'string' || defaultBranch === '' || ref === `refs/heads/${defaultBranch}`) {
         // The first push of the default branch (or a repository that has none): all of it is new.
         return {
@@ -57235,6 +57879,48 @@ function resolveNewRef(repo, target, remote = 'origin') {
         description: `the history of ${target.head.slice(0, 12)} (${remote}/${target.defaultBranch} could not be found or fetched, so the commits of the new ref cannot be told apart from older ones)`,
     };
 }
+/**
+ * A push's range, checked against the clone: when its `before` commit is gone (force-pushed
+ * away, so no remote has it), the pushed commits not on the default branch are scanned instead,
+ * with a notice saying so. Without a way to tell them apart the range is left for `ensureRange`
+ * to explain.
+ */
+function resolvePushRange(repo, target, remote = 'origin') {
+    const { range, description, push } = target;
+    if (range.kind !== 'diff' || !push)
+        return { range, description };
+    if (!hasCommit(repo, range.base) && /^[0-9a-f]{40}$/.test(range.base)) {
+        try {
+            git(repo, ['fetch', '--no-tags', '--quiet', remote, range.base]);
+        }
+        catch {
+            // Gone from the remote too: handled below.
+        }
+    }
+    if (hasCommit(repo, range.base))
+        return { range, description };
+    const gone = `the commit before this push (${github_event_short(range.base)}) is not in the repository any more (a force push?)`;
+    const shallow = git(repo, ['rev-parse', '--is-shallow-repository']).trim() === 'true';
+    if (push.ref !== `refs/heads/${push.defaultBranch}`) {
+        const r = resolveNewRef(repo, {
+            kind: 'new-ref',
+            defaultBranch: push.defaultBranch,
+            head: range.head,
+            description: `the pushed commits that are not on ${push.defaultBranch}`,
+        }, remote);
+        if (r.range.kind === 'diff' || !shallow)
+            return { ...r, notice: `${gone}: scanned ${r.description} instead` };
+    }
+    else if (!shallow) {
+        const history = `the history of ${github_event_short(range.head)}`;
+        return {
+            range: { kind: 'history', head: range.head },
+            description: history,
+            notice: `${gone}: scanned ${history} instead`,
+        };
+    }
+    return { range, description };
+}
 function field(value, ...path) {
     let v = value;
     for (const key of path) {
@@ -57259,30 +57945,29 @@ function github_event_short(rev) {
 
 
 
-
 const GLOB_CHARS = /[*?[\]{}]/;
 /**
- * Expands `--archive` arguments: a path is taken as it is (and must exist); a glob
- * (`dist/**\/*.jar`, quoted so the shell leaves it alone) is matched under its static base folder.
+ * Expands archive arguments (the CLI's `--archive`, the action's `artifacts`): a path is taken as
+ * it is; a glob (`dist/**\/*.jar`) is matched under its static base folder, relative to `cwd`.
+ * Each front end decides what an argument that matched nothing means (an error, a warning).
  */
-function expandArchiveArgs(args, cwd) {
-    const out = [];
+function matchArchiveArgs(args, cwd) {
+    const archives = [];
+    const unmatched = [];
     const seen = new Set();
     const push = (file, name) => {
         if (seen.has(file))
             return;
         seen.add(file);
-        out.push({ file, name });
+        archives.push({ file, name });
     };
     for (const arg of args) {
-        if (!GLOB_CHARS.test(arg)) {
+        if (!isArchiveGlob(arg)) {
             const file = (0,external_node_path_namespaceObject.resolve)(cwd, arg);
-            if (!(0,external_node_fs_namespaceObject.existsSync)(file)) {
-                throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such archive: ${arg}`, {
-                    hint: 'check the path given to --archive (quote globs: --archive "dist/*.zip")',
-                });
-            }
-            push(file, arg);
+            if ((0,external_node_fs_namespaceObject.existsSync)(file))
+                push(file, arg);
+            else
+                unmatched.push(arg);
             continue;
         }
         const scanned = picomatch.scan(arg);
@@ -57293,15 +57978,16 @@ function expandArchiveArgs(args, cwd) {
             if (match(rel))
                 matches.push((0,external_node_path_namespaceObject.join)(base, rel));
         });
-        if (matches.length === 0) {
-            throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no file matches --archive ${arg}`, {
-                hint: 'check the pattern; it is matched relative to the current folder',
-            });
-        }
+        if (matches.length === 0)
+            unmatched.push(arg);
         for (const file of matches.sort())
             push(file, displayPath(file, cwd));
     }
-    return out;
+    return { archives, unmatched };
+}
+/** True when an archive argument is a glob rather than a plain path. */
+function isArchiveGlob(arg) {
+    return GLOB_CHARS.test(arg);
 }
 function walk(dir, rel, visit) {
     let entries;
@@ -57328,6 +58014,7 @@ function displayPath(file, cwd) {
 }
 //# sourceMappingURL=globs.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/index.js
+
 
 
 
@@ -57586,7 +58273,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ../node_modules/tunnel/index.js
 var node_modules_tunnel = __nccwpck_require__(776);
 // EXTERNAL MODULE: ../node_modules/undici/index.js
-var undici = __nccwpck_require__(8353);
+var undici = __nccwpck_require__(734);
 ;// CONCATENATED MODULE: ../node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -60266,6 +60953,30 @@ function getIDToken(aud) {
 
 
 
+/** Each scanner setting the action exposes, by id, with its input and whether it takes a list. */
+const INPUT_OF = {
+    config: { input: 'config', list: false },
+    baseline: { input: 'baseline', list: false },
+    archive: { input: 'artifacts', list: true },
+    image: { input: 'image', list: false },
+    platform: { input: 'platform', list: false },
+    'insecure-registry': { input: 'insecure-registry', list: true },
+};
+/** Settings in the action's words: errors raised under the action name its inputs, not CLI flags. */
+const INPUT_NAMES = {
+    name: (setting) => {
+        const known = INPUT_OF[setting];
+        return known ? `the \`${known.input}\` input` : `the CLI's --${setting} (the action has no such input)`;
+    },
+    set: (setting, value) => {
+        const known = INPUT_OF[setting];
+        if (!known)
+            return `run \`keyfence scan\` with --${setting} ${value} (the action has no such input)`;
+        return known.list
+            ? `add \`${value}\` to the \`${known.input}\` input`
+            : `set \`${known.input}: ${value}\` under \`with:\``;
+    },
+};
 /** Reads the inputs from the runner's `INPUT_*` variables; a bad value is an error naming the input. */
 function readInputs() {
     const inputs = {
@@ -60273,10 +60984,8 @@ function readInputs() {
         mode: choice('mode', SCAN_MODES, 'auto'),
         failOn: choice('fail-on', ['findings', 'never'], 'findings'),
         maxAnnotations: count('max-annotations', 10),
-        artifacts: getInput('artifacts')
-            .split('\n')
-            .map((line) => line.trim())
-            .filter((line) => line !== '' && !line.startsWith('#')),
+        insecureRegistries: lines('insecure-registry'),
+        artifacts: lines('artifacts'),
     };
     for (const [key, name] of [
         ['config', 'config'],
@@ -60284,12 +60993,20 @@ function readInputs() {
         ['sarifFile', 'sarif-file'],
         ['reportFile', 'report-file'],
         ['image', 'image'],
+        ['platform', 'platform'],
     ]) {
         const value = getInput(name);
         if (value !== '')
             inputs[key] = value;
     }
     return inputs;
+}
+/** A multi-line input: one value per line, blank lines and `#` comments left out. */
+function lines(name) {
+    return getInput(name)
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
 }
 function choice(name, allowed, fallback) {
     const value = getInput(name);
@@ -60340,8 +61057,11 @@ async function run() {
         }
         const target = resolveScanTarget({ ...readEvent(env), mode: inputs.mode });
         const primary = await scan(target, root, workspace, inputs);
-        const extra = await scanBuildOutputs(inputs, workspace, readConfig(inputs, root, workspace));
+        const extra = await scanBuildOutputs(runner, inputs, workspace, primary.config);
         const result = extra.results.length > 0 ? mergeScanResults([primary.result, ...extra.results]) : primary.result;
+        result.config = primary.inForce;
+        if (primary.notice)
+            runner.notice(primary.notice, { title: 'keyfence' });
         const scanned = [primary.scanned, ...extra.scanned].join('; ');
         const sarifFile = (0,external_node_path_namespaceObject.resolve)(workspace, inputs.sarifFile ?? (0,external_node_path_namespaceObject.join)(env['RUNNER_TEMP'] || (0,external_node_os_namespaceObject.tmpdir)(), 'keyfence.sarif'));
         writeReport(sarifFile, `${JSON.stringify(findingsToSarif(result, { toolVersion: VERSION }), null, 2)}\n`);
@@ -60376,12 +61096,11 @@ async function run() {
     }
 }
 async function scan(target, root, workspace, inputs) {
-    const config = readConfig(inputs, root, workspace);
-    const baseline = inputs.baseline ? readBaseline((0,external_node_path_namespaceObject.resolve)(workspace, inputs.baseline)) : undefined;
-    const withBaseline = baseline ? { baseline } : {};
-    if (target.kind === 'none')
-        return { result: emptyResult(config), scanned: target.description };
-    if (target.kind === 'files') {
+    if (target.kind === 'none' || target.kind === 'files') {
+        const { config, baseline, inForce } = checkoutSettings(inputs, root, workspace);
+        const withBaseline = baseline ? { baseline } : {};
+        if (target.kind === 'none')
+            return { result: emptyResult(config), scanned: target.description, config, inForce };
         const result = await scanPaths({ paths: [root], config, ...withBaseline });
         // Reports name files from the repository root, as annotations and code scanning expect.
         const top = topLevel(root) ?? (0,external_node_fs_namespaceObject.realpathSync)(workspace);
@@ -60393,7 +61112,7 @@ async function scan(target, root, workspace, inputs) {
                 : (0,external_node_path_namespaceObject.resolve)(base, f.location.path);
             f.location.path = (0,external_node_path_namespaceObject.relative)(top, abs).split(external_node_path_namespaceObject.sep).join('/');
         }
-        return { result, scanned: target.description };
+        return { result, scanned: target.description, config, inForce };
     }
     const repo = topLevel(root);
     if (repo === undefined) {
@@ -60401,13 +61120,47 @@ async function scan(target, root, workspace, inputs) {
             hint: 'check out the repository first (actions/checkout), or set `mode: files` to scan the files alone',
         });
     }
-    const { range, description } = target.kind === 'new-ref'
-        ? resolveNewRef(repo, target)
-        : { range: target.range, description: target.description };
-    return { result: await scanGit({ repo, range, config, ...withBaseline }), scanned: description };
+    const resolved = target.kind === 'new-ref' ? resolveNewRef(repo, target) : resolvePushRange(repo, target);
+    const { range, description } = resolved;
+    const { config, baseline, inForce } = gitSettings(inputs, root, workspace, repo, range);
+    const result = await scanGit({ repo, range, config, ...(baseline ? { baseline } : {}) });
+    return {
+        result,
+        scanned: description,
+        config,
+        inForce,
+        ...(resolved.notice ? { notice: resolved.notice } : {}),
+    };
+}
+/**
+ * Diff and push scans take config and baseline from the base commit: the pull request's
+ * changes to them are reported, not obeyed. An explicit `config:` is used, and named as such.
+ */
+function gitSettings(inputs, root, workspace, repo, range) {
+    if (range.kind !== 'diff')
+        return checkoutSettings(inputs, root, workspace);
+    ensureRange(repo, range.base, range.head);
+    return loadTrustedSettings({
+        repo,
+        base: range.base,
+        searchDir: (0,external_node_fs_namespaceObject.statSync)(root).isDirectory() ? root : (0,external_node_path_namespaceObject.dirname)(root),
+        ...(inputs.config ? { explicitConfig: (0,external_node_path_namespaceObject.resolve)(workspace, inputs.config) } : {}),
+        ...(inputs.baseline ? { baseline: (0,external_node_path_namespaceObject.resolve)(workspace, inputs.baseline) } : {}),
+    });
+}
+function checkoutSettings(inputs, root, workspace) {
+    const config = readConfig(inputs, root, workspace);
+    const inForce = {
+        config: checkoutSource(config, inputs.config !== undefined, workspace),
+        ignoredChanges: [],
+    };
+    if (!inputs.baseline)
+        return { config, inForce };
+    inForce.baseline = { origin: 'checkout', path: inputs.baseline };
+    return { config, baseline: readBaseline((0,external_node_path_namespaceObject.resolve)(workspace, inputs.baseline)), inForce };
 }
 /** The `image` and `artifacts` inputs: scanned like files, reported in the summary and SARIF. */
-async function scanBuildOutputs(inputs, workspace, config) {
+async function scanBuildOutputs(runner, inputs, workspace, config) {
     const results = [];
     const scanned = [];
     if (inputs.image) {
@@ -60415,12 +61168,18 @@ async function scanBuildOutputs(inputs, workspace, config) {
         const image = (0,external_node_fs_namespaceObject.existsSync)(local)
             ? { imageArchives: [{ file: local, name: inputs.image }] }
             : { images: [inputs.image] };
-        results.push(await scanImages({ config, ...image }));
+        const platform = inputs.platform ? { platform: inputs.platform } : {};
+        results.push(await scanImages({ config, ...image, ...platform, insecureRegistries: inputs.insecureRegistries }));
         scanned.push(`the image ${inputs.image}`);
     }
     if (inputs.artifacts.length > 0) {
-        const archives = expandArchiveArgs(inputs.artifacts, workspace);
-        results.push(await scanArchives({ config, archives }));
+        const { archives, unmatched } = matchArchiveArgs(inputs.artifacts, workspace);
+        // A build that made no artifact this time should not fail the leak check: warn and go on.
+        for (const glob of unmatched) {
+            runner.warning(`input "artifacts": no file matches ${JSON.stringify(glob)} (relative to the workspace); nothing scanned for it`);
+        }
+        if (archives.length > 0)
+            results.push(await scanArchives({ config, archives }));
         scanned.push(`${archives.length} build artifact${archives.length === 1 ? '' : 's'}`);
     }
     return { results, scanned };
@@ -60477,7 +61236,7 @@ function emptyResult(config) {
 }
 /** The one top-level catch: user errors as `::error::` with their hint and no stack; bugs with it. */
 function fail(runner, thrown) {
-    const f = formatUserError(thrown);
+    const f = formatUserError(thrown, INPUT_NAMES);
     if (isKeyfenceError(thrown)) {
         runner.setFailed(f.hint ? `${f.message}\nhint: ${f.hint}` : f.message);
         return;

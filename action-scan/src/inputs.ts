@@ -20,6 +20,8 @@ export interface ScanInputs {
   insecureRegistries: string[];
   /** Globs of build outputs (archives) to scan, one per line. */
   artifacts: string[];
+  /** Key for HMAC fingerprints (from a repository or organisation secret). */
+  fingerprintKey?: string;
 }
 
 /** Each scanner setting the action exposes, by id, with its input and whether it takes a list. */
@@ -64,6 +66,7 @@ export function readInputs(): ScanInputs {
     ['reportFile', 'report-file'],
     ['image', 'image'],
     ['platform', 'platform'],
+    ['fingerprintKey', 'fingerprint-key'],
   ] as const) {
     const value = getInput(name);
     if (value !== '') inputs[key] = value;

@@ -11,16 +11,19 @@ import {
   renderUntrusted,
 } from '@keyfence/core';
 import {
+  type Baseline,
   type ConfigInForce,
   checkoutSource,
   defaultConfig,
   ensureRange,
+  FINGERPRINT_KEY_ENV,
   findConfigFile,
   findingAnnotations,
   findingsToGithubSummary,
   findingsToJson,
   findingsToSarif,
   findingsToText,
+  fingerprintSettings,
   type GithubRepoContext,
   type GitRange,
   gitTopLevel,
@@ -117,7 +120,7 @@ async function scan(
   notice?: string;
 }> {
   if (target.kind === 'none' || target.kind === 'files') {
-    const { config, baseline, inForce } = checkoutSettings(inputs, root, workspace);
+    const { config, baseline, inForce } = withFingerprints(inputs, checkoutSettings(inputs, root, workspace));
     const withBaseline = baseline ? { baseline } : {};
     if (target.kind === 'none')
       return { result: emptyResult(config), scanned: target.description, config, inForce };
@@ -143,7 +146,10 @@ async function scan(
   const resolved: { range: GitRange; description: string; notice?: string } =
     target.kind === 'new-ref' ? resolveNewRef(repo, target) : resolvePushRange(repo, target);
   const { range, description } = resolved;
-  const { config, baseline, inForce } = gitSettings(inputs, root, workspace, repo, range);
+  const { config, baseline, inForce } = withFingerprints(
+    inputs,
+    gitSettings(inputs, root, workspace, repo, range),
+  );
   const result = await scanGit({ repo, range, config, ...(baseline ? { baseline } : {}) });
   return {
     result,
@@ -154,7 +160,16 @@ async function scan(
   };
 }
 
-type Settings = { config: ScanConfig; baseline?: Set<string>; inForce: ConfigInForce };
+type Settings = { config: ScanConfig; baseline?: Baseline; inForce: ConfigInForce };
+
+/** Keyed fingerprints when `fingerprint-key` (or the environment) gives a key; notices about the baseline. */
+function withFingerprints(inputs: ScanInputs, settings: Settings): Settings {
+  const key = inputs.fingerprintKey ?? process.env[FINGERPRINT_KEY_ENV];
+  const fingerprints = fingerprintSettings(key, settings.baseline);
+  settings.config.fingerprint = fingerprints.settings;
+  settings.config.warnings.push(...fingerprints.warnings);
+  return settings;
+}
 
 /**
  * Diff and push scans take config and baseline from the base commit: the pull request's

@@ -20,6 +20,7 @@ interface SarifLog {
       ruleId: string;
       locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
       properties?: { commit?: string };
+      partialFingerprints?: Record<string, string>;
     }[];
   }[];
 }
@@ -104,7 +105,9 @@ describe('action-scan on a pull request', () => {
       command: 'error',
       properties: { title: 'keyfence: github-pat', file: 'config/app.env', line: '3', endLine: '3' },
       message: expect.stringMatching(
-        new RegExp(`^GitHub classic personal access token .*: ghp_… \\(commit ${adding.slice(0, 12)}\\)$`),
+        new RegExp(
+          `^GitHub classic personal access token .*: ghp_… \\(32-63 chars\\) \\(commit ${adding.slice(0, 12)}\\)$`,
+        ),
       ),
     });
     // The step fails the toolkit's way: a final ::error:: without a file.
@@ -171,6 +174,27 @@ describe('action-scan on a pull request', () => {
     expect(run.outputs['findings']).toBe('1');
     expect(annotations(run)).toHaveLength(1);
     expectNoSecret(run, [token]);
+  });
+
+  it('keys fingerprints with fingerprint-key: HMAC in the SARIF file, the key in nothing it wrote', () => {
+    const { origin, base, head, token } = leakyPullRequest();
+    const key = `org-${fake.githubPat().slice(4, 20)}`;
+    const run = runAction(ACTION, {
+      workspace: checkout(origin, 'feature'),
+      event: pullRequest(base, head),
+      inputs: { 'fail-on': 'never', 'fingerprint-key': key },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const [result] = sarif(run).runs[0]!.results;
+    expect(Object.keys(result!.partialFingerprints ?? {})).toEqual(['keyfence/v2-hmac']);
+    const unkeyed = runAction(ACTION, {
+      workspace: checkout(origin, 'feature'),
+      event: pullRequest(base, head),
+      inputs: { 'fail-on': 'never' },
+    });
+    const [plain] = sarif(unkeyed).runs[0]!.results;
+    expect(Object.keys(plain!.partialFingerprints ?? {})).toEqual(['keyfence/v2-scrypt']);
+    expectNoSecret(run, [token, key]);
   });
 
   it('annotates at most max-annotations findings and counts the rest in a notice; the summary has all', () => {

@@ -41,7 +41,8 @@ describe('SARIF report', () => {
     expect(uris).toEqual(['notify.py', 'src%20dir/app.ts', 'src%20dir/app.ts']);
     expect(results[0]!.locations[0]!.physicalLocation.region.startLine).toBe(2);
     for (const r of results) {
-      expect(r.partialFingerprints?.['keyfence/v1']).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.partialFingerprints?.['keyfence/v2-scrypt']).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.partialFingerprints?.['keyfence/v1']).toBeUndefined();
       const rule = runLog.tool.driver.rules.find((d: { id: string }) => d.id === r.ruleId);
       expect(rule.properties['security-severity']).toMatch(/^\d+\.\d$/);
       expect(rule.help.markdown.length).toBeGreaterThan(20);

@@ -129,3 +129,31 @@ describe('SecretValue.fingerprint', () => {
     expect(secret.fingerprint('a')).not.toBe(secret.fingerprint('b'));
   });
 });
+
+describe('SecretValue previews and keyed hashes', () => {
+  it('shows a listed public prefix and a length class, never other characters', () => {
+    const token = `ghp_${'Ab3'.repeat(12)}`;
+    expect(SecretValue.of(token).redactedTo(['gho_', 'ghp_'])).toBe('ghp_… (32-63 chars)');
+    expect(SecretValue.of('hunter22').redactedTo([])).toBe('… (8-15 chars)');
+    expect(SecretValue.of('hunter22').redactedTo(['hun'])).toBe('hun… (8-15 chars)');
+    expect(SecretValue.of('abc').redactedTo(['abc'])).toBe('… (<8 chars)');
+    expect(SecretValue.of('x'.repeat(200)).redactedTo([])).toBe('… (128+ chars)');
+    expect(SecretValue.of('AKIAXYZ').redactedTo(['akia'], true)).toBe('AKIA… (<8 chars)');
+    expect(SecretValue.of('AKIAXYZ').redactedTo(['akia'])).toBe('… (<8 chars)');
+  });
+
+  it('keys its HMAC and separates contexts', () => {
+    const s = SecretValue.of('pa55word');
+    expect(s.keyedHash('k1', ['fingerprint/v2', 'rule'])).toBe(s.keyedHash('k1', ['fingerprint/v2', 'rule']));
+    expect(s.keyedHash('k1', ['fingerprint/v2', 'rule'])).not.toBe(
+      s.keyedHash('k2', ['fingerprint/v2', 'rule']),
+    );
+    expect(s.keyedHash('k1', ['fingerprint/v2', 'rule'])).not.toBe(
+      s.keyedHash('k1', ['secret-hash/v1', 'rule']),
+    );
+    expect(s.slowHash(['fingerprint/v2', 'rule'])).toBe(
+      SecretValue.of('pa55word').slowHash(['fingerprint/v2', 'rule']),
+    );
+    expect(s.slowHash(['fingerprint/v2', 'rule'])).not.toBe(s.slowHash(['fingerprint/v2', 'other']));
+  });
+});

@@ -1,3 +1,4 @@
+import { acceptedByBaseline } from './baseline.js';
 import { compareFindings, type Finding } from './finding.js';
 
 /**
@@ -21,7 +22,7 @@ export class FindingCollector {
       if (this.#seen.has(key)) return;
       this.#seen.add(key);
     }
-    if (this.#baseline?.has(finding.fingerprint)) this.baselined++;
+    if (acceptedByBaseline(this.#baseline, finding)) this.baselined++;
     else this.#findings.push(finding);
   }
 

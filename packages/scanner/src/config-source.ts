@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { parseBaseline, readBaseline } from './baseline.js';
+import { Baseline, parseBaseline, readBaseline } from './baseline.js';
 import {
   type AllowEntrySpec,
   CONFIG_FILE_NAMES,
@@ -54,7 +54,7 @@ export interface TrustedSettingsOptions {
 /** Config and baseline for a diff scan, read from the base commit rather than from the checkout. */
 export function loadTrustedSettings(options: TrustedSettingsOptions): {
   config: ScanConfig;
-  baseline?: Set<string>;
+  baseline?: Baseline;
   inForce: ConfigInForce;
 } {
   const { repo } = options;
@@ -108,7 +108,7 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
     } else {
       const text = blobAt(repo, base, inRepo);
       const trusted =
-        text === undefined ? new Set<string>() : parseBaseline(text, `${inRepo} at ${base.slice(0, 12)}`);
+        text === undefined ? new Baseline(inRepo) : parseBaseline(text, `${inRepo} at ${base.slice(0, 12)}`);
       if (text !== undefined) {
         result.baseline = trusted;
         result.inForce.baseline = { origin: 'base-commit', path: inRepo, commit: base };
@@ -175,7 +175,7 @@ function describeAllow(entry: AllowEntrySpec): string {
   return parts.join('; ');
 }
 
-function tryParseBaseline(text: string, path: string): Set<string> | undefined {
+function tryParseBaseline(text: string, path: string): Baseline | undefined {
   try {
     return parseBaseline(text, path);
   } catch {

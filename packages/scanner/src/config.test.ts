@@ -65,18 +65,41 @@ describe('parseConfig', () => {
     expect(message).toContain('keywords');
   });
 
-  it('skips a user rule whose regex can backtrack catastrophically, with a warning that names it', () => {
+  it('keeps a user rule with nested quantifiers: it runs on the linear-time engine', () => {
     const config = parseConfig(
       [
         'rules:',
-        '  - id: slow-rule',
+        '  - id: nested-rule',
         '    description: x',
         '    keywords: [aaa]',
         "    regex: '(a+)+b'",
       ].join('\n'),
       'k.yaml',
     );
-    expect(config.rules).toEqual([]);
-    expect(config.warnings[0]).toMatch(/k\.yaml:5: rule "slow-rule" was skipped: .*backtrack/);
+    expect(config.rules.map((r) => r.id)).toEqual(['nested-rule']);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('refuses lookahead and backreferences in every user regex, naming file, line and field', () => {
+    const message = configError(
+      [
+        'rules:',
+        '  - id: ahead',
+        '    description: x',
+        '    keywords: [abc]',
+        "    regex: 'abc(?=def)'",
+        '    allowlist:',
+        "      regexes: ['(x)\\1']",
+        'allowlist:',
+        "  - regexes: ['ok', '(?!test)']",
+      ].join('\n'),
+    );
+    expect(message).toMatch(
+      /\.keyfence\.yaml:5: rule "ahead": regex: lookahead .* not supported .*linear-time/,
+    );
+    expect(message).toMatch(
+      /\.keyfence\.yaml:7: rule "ahead": allowlist\.regexes\[0\]: backreferences are not supported/,
+    );
+    expect(message).toMatch(/\.keyfence\.yaml:9: allowlist regexes\[1\]: lookahead/);
   });
 });

@@ -4,7 +4,9 @@ import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import picomatch from 'picomatch';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { AllowEntry } from './engine/detector.js';
-import { isLinearSafe, validateRuleSpec } from './rules/compile.js';
+import type { FingerprintSettings } from './engine/fingerprint.js';
+import { validateRuleSpec } from './rules/compile.js';
+import { compileLinearRegex, linearRegexProblem } from './rules/linear.js';
 import type { RuleSpec } from './rules/types.js';
 
 /** File names looked up at the scan root, in this order. */
@@ -30,7 +32,9 @@ export interface ScanConfig {
   skipBinaries: boolean;
   respectGitignore: boolean;
   maxDecodeDepth: number;
-  /** Rules that were dropped (unsafe regexes), reported to the user but not fatal. */
+  /** Set by the caller from the environment or an action input, never read from the file. */
+  fingerprint?: FingerprintSettings;
+  /** Notices for the user (an old baseline, a fingerprint key that does not fit it), not fatal. */
   warnings: string[];
 }
 
@@ -179,13 +183,8 @@ function readAllowlist(doc: Document, v: unknown, config: ScanConfig, at: At, pr
     const regexes = stringList(entry.regexes, 'regexes', at, problems, [...path, 'regexes']);
     const stopwords = stringList(entry.stopwords, 'stopwords', at, problems, [...path, 'stopwords']);
     regexes.forEach((re, j) => {
-      try {
-        new RegExp(re);
-      } catch (err) {
-        problems.push(
-          `${at([...path, 'regexes', j])}: not a valid regular expression: ${(err as Error).message}`,
-        );
-      }
+      const problem = linearRegexProblem(re);
+      if (problem) problems.push(`${at([...path, 'regexes', j])}: allowlist regexes[${j}]: ${problem}`);
     });
     if (entry.regexTarget !== undefined) {
       if (!['secret', 'match', 'line'].includes(entry.regexTarget as string)) {
@@ -215,12 +214,28 @@ function readRules(v: unknown, config: ScanConfig, source: string, at: At, probl
         `${at(['rules', i, p.field.split('.')[0] ?? ''])}: rule "${p.ruleId}": ${p.field}: ${p.message}`,
       );
     }
+    // A user's regex runs on the linear-time engine, so syntax it lacks is an error here, with
+    // its line, rather than a surprise at scan time.
     const rule = spec as RuleSpec;
-    if (typeof rule.regex === 'string' && !isLinearSafe(rule.regex, rule.flags)) {
-      config.warnings.push(
-        `${at(['rules', i, 'regex'])}: rule "${rule.id}" was skipped: its regex can backtrack catastrophically ` +
-          '(nested or unbounded repetition); use bounded quantifiers such as {1,64}',
-      );
+    const ruleProblems: string[] = [];
+    if (typeof rule.regex === 'string' && rule.regex !== '') {
+      const problem = linearRegexProblem(rule.regex, typeof rule.flags === 'string' ? rule.flags : '');
+      if (problem) ruleProblems.push(`${at(['rules', i, 'regex'])}: rule "${rule.id}": regex: ${problem}`);
+    }
+    const allowRegexes = (rule.allowlist as { regexes?: unknown } | undefined)?.regexes;
+    if (Array.isArray(allowRegexes)) {
+      allowRegexes.forEach((re, j) => {
+        const problem = typeof re === 'string' ? linearRegexProblem(re) : undefined;
+        if (problem) {
+          ruleProblems.push(
+            `${at(['rules', i, 'allowlist', 'regexes', j])}: rule "${rule.id}": allowlist.regexes[${j}]: ${problem}`,
+          );
+        }
+      });
+    }
+    if (ruleProblems.length > 0) {
+      // validateRuleSpec already named plain syntax errors; don't say it twice.
+      problems.push(...ruleProblems.filter((p) => !/not a valid regular expression/.test(p)));
       return;
     }
     config.rules.push(rule);
@@ -241,7 +256,7 @@ function configError(source: string, problems: string[]): KeyfenceError {
 export function compileAllowlist(specs: AllowEntrySpec[]): AllowEntry[] {
   return specs.map((s) => {
     const entry: AllowEntry = {
-      regexes: (s.regexes ?? []).map((r) => new RegExp(r)),
+      regexes: (s.regexes ?? []).map((r) => compileLinearRegex(r)),
       regexTarget: s.regexTarget ?? 'secret',
       stopwords: s.stopwords ?? [],
     };

@@ -26,8 +26,10 @@ export interface Location {
 export type Confidence = 'high' | 'medium' | 'low';
 
 /**
- * One leaked secret. By construction it carries no secret: only a short preview and a
- * fingerprint (sha256 over rule id and secret, so a baseline survives line moves).
+ * One leaked secret. By construction it carries no secret: only a preview (the format's public
+ * prefix, if any, and a length class) and a fingerprint over rule id and secret, so a baseline
+ * survives line moves. The fingerprint is keyed (HMAC) or slow and salted (scrypt): a reader of
+ * a report cannot test a guessed secret against it cheaply.
  */
 export interface Finding {
   ruleId: string;
@@ -35,6 +37,13 @@ export interface Finding {
   location: Location;
   redacted: string;
   fingerprint: string;
+  /** `hmac` (keyed) or `scrypt` (no key: reports for the log show none of it). */
+  fingerprintScheme: 'hmac' | 'scrypt';
+  /**
+   * The unsalted v1 fingerprint, present only while a v1 baseline is matched; taken off before
+   * the finding is kept (see `acceptedByBaseline` in baseline.ts), so no report carries it.
+   */
+  legacyFingerprint?: string;
   entropy: number;
   confidence: Confidence;
   tags: string[];

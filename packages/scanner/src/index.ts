@@ -1,4 +1,13 @@
-export { type BaselineFile, createBaseline, parseBaseline, readBaseline, writeBaseline } from './baseline.js';
+export {
+  Baseline,
+  type BaselineFile,
+  createBaseline,
+  fingerprintSettings,
+  parseBaseline,
+  readBaseline,
+  rewriteBaseline,
+  writeBaseline,
+} from './baseline.js';
 export {
   type AllowEntrySpec,
   CONFIG_FILE_NAMES,
@@ -20,6 +29,12 @@ export {
 } from './config-source.js';
 export { Detector, type Fragment } from './engine/detector.js';
 export { shannonEntropy } from './engine/entropy.js';
+export {
+  FINGERPRINT_KEY_ENV,
+  Fingerprinter,
+  type FingerprintScheme,
+  type FingerprintSettings,
+} from './engine/fingerprint.js';
 export type { Confidence, Finding, Location, ScanProblem } from './finding.js';
 export { mergeScanResults } from './merge.js';
 export {

@@ -1,3 +1,4 @@
+import { acceptedByBaseline } from './baseline.js';
 import { excludedPaths, type ScanConfig } from './config.js';
 import type { Detector, Fragment } from './engine/detector.js';
 import type { Finding, ScanProblem } from './finding.js';
@@ -61,7 +62,7 @@ export class InputScan {
           const key = `${f.ruleId}:${f.fingerprint}:${f.location.layer ?? ''}:${f.location.path}:${f.location.line}:${f.location.column}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          if (this.#settings.baseline?.has(f.fingerprint)) this.baselined++;
+          if (acceptedByBaseline(this.#settings.baseline, f)) this.baselined++;
           else found.push(f);
         }
       }

@@ -19,6 +19,8 @@ export interface ScanOptions {
   /** Worker threads: 0 scans on the calling thread; default picks by input size and cores. */
   workers?: number;
   scanBinaries?: boolean;
+  /** Follow symbolic links that lead out of the folders scanned (off: they are skipped and named). */
+  followSymlinks?: boolean;
   /** Scan only shard K of N (1-based), splitting files by a stable hash of their path. */
   shard?: { index: number; count: number };
 }
@@ -61,6 +63,7 @@ export async function scanPaths(options: ScanOptions): Promise<ScanResult> {
     skipLockfiles: config.skipLockfiles,
     skipBinaries: !scanBinaries,
     respectGitignore: config.respectGitignore,
+    ...(options.followSymlinks ? { followSymlinks: true } : {}),
     ...(exclude ? { exclude } : {}),
   });
   const files = options.shard ? listed.files.filter((f) => inShard(f.path, options.shard!)) : listed.files;

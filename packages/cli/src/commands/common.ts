@@ -3,11 +3,14 @@ import { resolve } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
   type ArchiveInput,
+  type Baseline,
   type ConfigInForce,
   checkoutSource,
   defaultConfig,
   ensureRange,
+  FINGERPRINT_KEY_ENV,
   findConfigFile,
+  fingerprintSettings,
   type GitRange,
   gitTopLevel,
   isArchiveGlob,
@@ -36,6 +39,7 @@ export const SCAN_OPTIONS = {
   'no-ignore': { type: 'boolean' },
   'include-lockfiles': { type: 'boolean' },
   'scan-binaries': { type: 'boolean' },
+  'follow-symlinks': { type: 'boolean' },
   workers: { type: 'string' },
   shard: { type: 'string' },
   diff: { type: 'string' },
@@ -66,12 +70,19 @@ export interface CommonValues extends LimitValues {
   'no-ignore'?: boolean | undefined;
   'include-lockfiles'?: boolean | undefined;
   'scan-binaries'?: boolean | undefined;
+  'follow-symlinks'?: boolean | undefined;
   workers?: string | undefined;
   shard?: string | undefined;
   diff?: string | undefined;
   history?: boolean | undefined;
   since?: string | undefined;
   staged?: boolean | undefined;
+}
+
+/** The fingerprint key from the environment (KEYFENCE_FINGERPRINT_KEY), if set. */
+export function fingerprintKey(io: Io): string | undefined {
+  const key = (io.env ?? process.env)[FINGERPRINT_KEY_ENV];
+  return key === '' ? undefined : key;
 }
 
 /** The git range the flags ask for, if any. */
@@ -103,6 +114,8 @@ export async function runScanFromArgs(
   values: CommonValues,
   positionals: string[],
   io: Io,
+  /** The baseline, when the caller has read it already (to see what it accepted). */
+  readAlready?: Baseline,
 ): Promise<ScanResult> {
   const images = values.image ?? [];
   const imageArchives = values['image-archive'] ?? [];
@@ -127,9 +140,14 @@ export async function runScanFromArgs(
       }
     });
   }
-  const { config, baseline, inForce } = readSettings(values, range, scanFiles ? absolute[0]! : io.cwd, io);
+  const trusted = readSettings(values, range, scanFiles ? absolute[0]! : io.cwd, io);
+  const { config, inForce } = trusted;
   if (values['no-ignore']) config.respectGitignore = false;
   if (values['include-lockfiles']) config.skipLockfiles = false;
+  const baseline = readAlready ?? trusted.baseline;
+  const fingerprints = fingerprintSettings(fingerprintKey(io), baseline);
+  config.fingerprint = fingerprints.settings;
+  config.warnings.push(...fingerprints.warnings);
   const limits = limitsFromArgs(values);
   if (values.platform !== undefined) parsePlatform(values.platform);
   // Inputs are checked before any scan starts, so a typo fails fast.
@@ -170,7 +188,7 @@ function readSettings(
   range: GitRange | undefined,
   firstPath: string,
   io: Io,
-): { config: ScanConfig; baseline: Set<string> | undefined; inForce: ConfigInForce } {
+): { config: ScanConfig; baseline: Baseline | undefined; inForce: ConfigInForce } {
   const explicitConfig = values.config ? resolve(io.cwd, values.config) : undefined;
   const baselineFile = values.baseline ? resolve(io.cwd, values.baseline) : undefined;
   if (range?.kind === 'diff') {
@@ -223,6 +241,7 @@ async function scanFilesFromArgs(
   }
   const options: Parameters<typeof scanPaths>[0] = { paths: absolute, config };
   if (values['scan-binaries']) options.scanBinaries = true;
+  if (values['follow-symlinks']) options.followSymlinks = true;
   if (baseline) options.baseline = baseline;
   if (values.workers !== undefined) {
     const n = Number(values.workers);

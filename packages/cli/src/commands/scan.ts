@@ -10,7 +10,8 @@ import { runScanFromArgs, SCAN_OPTIONS } from './common.js';
 const HELP = `Usage: keyfence scan [PATH...] [options]
 
 Finds leaked secrets in folders and files (default: the current folder). Reports never contain a
-secret: only its first characters and a fingerprint.
+secret: only its format's public prefix and a fingerprint (keyed with KEYFENCE_FINGERPRINT_KEY
+when set; a slow salted hash, not printed in text reports, otherwise).
 
 Sources (default: the files under PATH):
   --diff BASE..HEAD          the lines each commit in the range added (a pull request)
@@ -44,6 +45,8 @@ Options:
   --no-ignore                scan files that .gitignore excludes too
   --include-lockfiles        scan dependency lock files too (skipped by default)
   --scan-binaries            scan binary files too (skipped by default)
+  --follow-symlinks          follow symbolic links out of the folders scanned (skipped and named
+                             by default; links that stay inside are followed, each file once)
   --workers N                worker threads (default: by input size and cores; 0 = one thread)
   --shard K/N                scan only the K-th of N shards of the files (for matrix jobs)
   --no-color                 no colour in text output (colour is only used on a terminal anyway)

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ALNUM, fake, randomString } from '../../../../test/support/secrets.js';
 import { defaultConfig } from '../config.js';
@@ -50,7 +50,38 @@ describe('Detector', () => {
       location: { path: 'src/a.ts', line: 3, column: 14 },
     });
     expect(JSON.stringify(findings)).not.toContain(token);
-    expect(findings[0]!.redacted.length).toBeLessThan(10);
+    expect(findings[0]!.redacted).toBe('ghp_… (32-63 chars)');
+  });
+
+  it("shows only a format's public prefix: none of a password's characters", () => {
+    const password = randomString(12);
+    const findings = detector().detect({ text: `password = "${password}"\n`, path: 'x' });
+    expect(findings.map((f) => [f.ruleId, f.redacted])).toEqual([
+      ['generic-secret-assignment', '… (8-15 chars)'],
+    ]);
+  });
+
+  it('fingerprints with HMAC under a key, else scrypt; never the unsalted sha256 of rule and secret', () => {
+    const token = fake.githubPat();
+    const v1 = createHash('sha256').update(`github-pat:${token}`).digest('hex');
+    const keyed = (key: string) =>
+      new Detector(
+        SPECS.map((spec) => compileRule(spec)),
+        { fingerprint: { key } },
+      ).detect({ text: token, path: 'a' })[0]!;
+    const a = keyed('key-one');
+    expect(a.fingerprintScheme).toBe('hmac');
+    expect(a.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(keyed('key-one').fingerprint).toBe(a.fingerprint);
+    expect(keyed('key-two').fingerprint).not.toBe(a.fingerprint);
+    const slow = detector().detect({ text: token, path: 'a' })[0]!;
+    expect(slow.fingerprintScheme).toBe('scrypt');
+    expect(slow.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(detector().detect({ text: ` ${token}`, path: 'b' })[0]!.fingerprint).toBe(slow.fingerprint);
+    for (const f of [a, slow]) {
+      expect(f.fingerprint).not.toBe(v1);
+      expect(f.legacyFingerprint).toBeUndefined();
+    }
   });
 
   it('gives one finding per secret when a generic rule overlaps a provider rule', () => {

@@ -1,9 +1,10 @@
-import { createContext, runInContext } from 'node:vm';
 import { SecretValue } from '@keyfence/core';
 import type { Finding, Location, ScanProblem } from '../finding.js';
+import type { TextPattern } from '../rules/linear.js';
 import type { CompiledRule } from '../rules/types.js';
 import { findEncodedSegments } from './decode.js';
 import { shannonEntropy } from './entropy.js';
+import { Fingerprinter, type FingerprintSettings } from './fingerprint.js';
 import { INLINE_ALLOW, isGenericNoise, isPlaceholder } from './noise.js';
 import { KeywordMatcher } from './prefilter.js';
 
@@ -28,7 +29,7 @@ export interface Fragment {
 export interface AllowEntry {
   description?: string;
   paths?: (path: string) => boolean;
-  regexes: RegExp[];
+  regexes: TextPattern[];
   regexTarget: 'secret' | 'match' | 'line';
   stopwords: string[];
 }
@@ -37,11 +38,8 @@ export interface DetectorOptions {
   /** How many times encoded segments are decoded and scanned again. */
   maxDecodeDepth?: number;
   allowlist?: AllowEntry[];
+  fingerprint?: FingerprintSettings;
 }
-
-/** Time a user rule may spend on one match window. */
-const GUARD_TIMEOUT_MS = 1000;
-const GUARD = createContext({ re: undefined as RegExp | undefined, text: '' });
 
 /** Longest value the generic noise checks apply to. */
 const GENERIC_NOISE_MAX = 100;
@@ -64,15 +62,15 @@ export class Detector {
   readonly #rulesByKeyword: CompiledRule[][];
   readonly #maxDepth: number;
   readonly #allow: AllowEntry[];
-  /** Guarded rules that ran out of time; they are skipped for the rest of the scan. */
-  readonly #timedOut = new Set<CompiledRule>();
-  /** Problems met while detecting (a user rule that timed out); callers drain and report them. */
+  readonly #fingerprints: Fingerprinter;
+  /** Problems met while detecting; callers drain and report them. */
   readonly problems: ScanProblem[] = [];
 
   constructor(rules: CompiledRule[], options: DetectorOptions = {}) {
     this.rules = rules;
     this.#maxDepth = options.maxDecodeDepth ?? 2;
     this.#allow = options.allowlist ?? [];
+    this.#fingerprints = new Fingerprinter(options.fingerprint);
     const keywordIds = new Map<string, number>();
     this.#rulesByKeyword = [];
     for (const rule of rules) {
@@ -115,12 +113,15 @@ export class Detector {
         endLine: realLine(lines.position(m.end).line),
       };
       if (m.decodedFrom.length > 0) location.decodedFrom = m.decodedFrom;
+      const { fingerprint, legacy } = this.#fingerprints.of(m.rule.id, secret);
       findings.push({
         ruleId: m.rule.id,
         description: m.rule.description,
         location,
-        redacted: secret.redacted(),
-        fingerprint: secret.fingerprint(m.rule.id),
+        redacted: secret.redactedTo(m.rule.publicPrefixes, m.rule.ignoreCase),
+        fingerprint,
+        fingerprintScheme: this.#fingerprints.scheme,
+        ...(legacy === undefined ? {} : { legacyFingerprint: legacy }),
         entropy: Math.round(shannonEntropy(m.secret) * 100) / 100,
         confidence: m.rule.confidence,
         tags: m.rule.tags,
@@ -133,13 +134,12 @@ export class Detector {
     const candidates: Match[] = [];
     for (const [rule, windows] of this.#windows(text)) {
       if (rule.allowPaths?.(path)) continue;
-      if (this.#timedOut.has(rule)) continue;
       for (let w = 0; w < windows.length; w += 2) {
         const wStart = windows[w]!;
         const slice = text.slice(wStart, windows[w + 1]!);
-        if (rule.guarded) {
-          for (const m of this.#guardedMatches(rule, slice, path))
-            this.#consider(rule, m, wStart, text, candidates);
+        if (rule.linear) {
+          for (const m of rule.linear.matchAll(slice))
+            if (m[0].length > 0) this.#consider(rule, m, wStart, text, candidates);
           continue;
         }
         // exec in a loop, not matchAll: matchAll clones the regex on every call, in the hot path.
@@ -181,30 +181,6 @@ export class Detector {
       decodedFrom: [],
     };
     if (this.#keep(match, m[0], text)) out.push(match);
-  }
-
-  /**
-   * A user rule's matches, under a time limit: JavaScript cannot stop a regex midway, but a vm
-   * timeout can, so a rule that backtracks catastrophically is reported and dropped, never hangs.
-   */
-  #guardedMatches(rule: CompiledRule, slice: string, path: string): RegExpMatchArray[] {
-    GUARD.re = rule.regex;
-    GUARD.text = slice;
-    try {
-      return runInContext('Array.from(text.matchAll(re))', GUARD, {
-        timeout: GUARD_TIMEOUT_MS,
-      }) as RegExpMatchArray[];
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw e;
-      this.#timedOut.add(rule);
-      this.problems.push({
-        kind: 'timeout',
-        ruleId: rule.id,
-        path,
-        message: `rule "${rule.id}" took over ${GUARD_TIMEOUT_MS} ms on one match window and was skipped for the rest of the scan; bound its quantifiers`,
-      });
-      return [];
-    }
   }
 
   /** Per rule, the merged [start, end) windows around its keywords' hits. */

@@ -23,6 +23,7 @@ function finding(
     },
     redacted: 'ghp_ab…',
     fingerprint: 'e'.repeat(64),
+    fingerprintScheme: 'hmac',
     entropy: 4.5,
     confidence: 'high',
     tags: [],

@@ -15,6 +15,7 @@ function finding(location: Partial<Location> & { path: string }): Finding {
     location: { line: 1, column: 1, endLine: 1, ...location },
     redacted: 'ghp_…',
     fingerprint: 'e'.repeat(64),
+    fingerprintScheme: 'hmac',
     entropy: 4.5,
     confidence: 'high',
     tags: [],

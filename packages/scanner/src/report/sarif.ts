@@ -147,7 +147,7 @@ function findingToResult(f: Finding, ruleIndex: number): Result {
         },
       },
     ],
-    partialFingerprints: { 'keyfence/v1': f.fingerprint },
+    partialFingerprints: { [`keyfence/v2-${f.fingerprintScheme}`]: f.fingerprint },
     properties: {
       confidence: f.confidence,
       entropy: f.entropy,

@@ -11,6 +11,7 @@ function finding(path: string, extra: Partial<Finding['location']> = {}, ruleId 
     location: { path, line: 2, column: 7, endLine: 2, ...extra },
     redacted: 'ghp_…',
     fingerprint: 'e'.repeat(64),
+    fingerprintScheme: 'hmac',
     entropy: 4.5,
     confidence: 'high',
     tags: [],

@@ -33,7 +33,7 @@ export function findingsToText(result: ScanResult, options: TextOptions): string
         ? ` ${c.dim}(${f.location.decodedFrom.join(' > ')}-encoded)${c.reset}`
         : '';
       out.push(
-        `  ${where.padEnd(9)} ${c.red}${f.ruleId}${c.reset}  ${f.redacted}${decoded}  ${c.dim}${f.fingerprint.slice(0, 12)}${c.reset}`,
+        `  ${where.padEnd(9)} ${c.red}${f.ruleId}${c.reset}  ${f.redacted}${decoded}${f.fingerprintScheme === 'hmac' ? `  ${c.dim}${f.fingerprint.slice(0, 12)}${c.reset}` : ''}`,
       );
     }
     out.push('');

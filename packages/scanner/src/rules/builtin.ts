@@ -22,6 +22,7 @@ export function createDetector(config: ScanConfig): Detector {
     {
       maxDecodeDepth: config.maxDecodeDepth,
       allowlist: compileAllowlist(config.allowlist),
+      ...(config.fingerprint ? { fingerprint: config.fingerprint } : {}),
     },
   );
 }

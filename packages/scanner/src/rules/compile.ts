@@ -1,5 +1,7 @@
 import picomatch from 'picomatch';
 import { safeRegex } from 'safe-regex2';
+import { compileLinearRegex } from './linear.js';
+import { publicPrefixes } from './prefix.js';
 import type { CompiledRule, RuleSpec } from './types.js';
 
 /** A problem with one rule: where it came from, which field, what to do. */
@@ -105,28 +107,37 @@ function asStrings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** Turns a validated spec into a runnable rule; `guarded` rules run under a time limit. */
-export function compileRule(spec: RuleSpec, guarded = false): CompiledRule {
+/**
+ * Turns a validated spec into a runnable rule. A user's rule (`userSupplied`) runs on the
+ * linear-time engine, its allowlist regexes too; built-in rules, reviewed and tested, stay on
+ * the faster built-in engine.
+ */
+export function compileRule(spec: RuleSpec, userSupplied = false): CompiledRule {
   const regex = new RegExp(spec.regex, `${spec.flags ?? ''}g`);
-  const groups = new RegExp(`${spec.regex}|`).exec('')!.length - 1;
+  const linear = userSupplied ? compileLinearRegex(spec.regex, spec.flags) : undefined;
+  const groups = linear ? linear.groupCount() : new RegExp(`${spec.regex}|`).exec('')!.length - 1;
+  const allowRegex = (r: string) => (userSupplied ? compileLinearRegex(r) : new RegExp(r));
   const paths = spec.allowlist?.paths ?? [];
+  const secretGroup = spec.secretGroup ?? (groups > 0 ? 1 : undefined);
   return {
     id: spec.id,
     description: spec.description,
     keywords: spec.keywords.map((k) => k.toLowerCase()),
     regex,
-    secretGroup: spec.secretGroup ?? (groups > 0 ? 1 : undefined),
+    secretGroup,
     entropy: spec.entropy,
     multiline: spec.multiline ?? false,
     windowBefore: spec.window?.before ?? WINDOW_BEFORE,
     windowAfter: spec.window?.after ?? (spec.multiline ? MULTILINE_AFTER : WINDOW_AFTER),
     confidence: spec.confidence ?? 'high',
     tags: spec.tags ?? [],
-    allowRegexes: (spec.allowlist?.regexes ?? []).map((r) => new RegExp(r)),
+    allowRegexes: (spec.allowlist?.regexes ?? []).map(allowRegex),
+    publicPrefixes: publicPrefixes(spec.regex, secretGroup),
+    ignoreCase: (spec.flags ?? '').includes('i') || spec.regex.startsWith('(?i)'),
     allowTarget: spec.allowlist?.regexTarget ?? 'secret',
     stopwords: (spec.allowlist?.stopwords ?? []).map((s) => s.toLowerCase()),
     allowPaths: paths.length > 0 ? picomatch(paths, { dot: true }) : undefined,
     generic: spec.id.startsWith('generic-') || (spec.confidence ?? 'high') !== 'high',
-    guarded,
+    linear,
   };
 }

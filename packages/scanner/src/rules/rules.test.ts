@@ -9,7 +9,12 @@ import { compileRule, isLinearSafe, validateRuleSpec } from './compile.js';
 import type { RuleSpec } from './types.js';
 
 const entries = readRuleFiles() as { file: string; rule: RuleSpec }[];
-const all = new Detector(BUILTIN_RULES.map((spec) => compileRule(spec)));
+// These tests are about matching; keyed fingerprints spare them a slow hash per example.
+const FAST = { fingerprint: { key: 'rules-test' } };
+const all = new Detector(
+  BUILTIN_RULES.map((spec) => compileRule(spec)),
+  FAST,
+);
 
 describe('built-in rules', () => {
   it('number at least 150, with unique ids', () => {
@@ -35,7 +40,7 @@ describe('built-in rules', () => {
     });
 
     it('reports each positive example exactly once and no negative example', () => {
-      const alone = new Detector([compileRule(rule)]);
+      const alone = new Detector([compileRule(rule)], FAST);
       for (const text of rule.examples?.positive ?? []) {
         expect(alone.detect({ text, path: 'example.txt' }), `positive: ${text}`).toHaveLength(1);
         // With every rule loaded, the text is still reported (by this or a more specific rule).

@@ -1,4 +1,5 @@
 import type { Confidence } from '../finding.js';
+import type { LinearRegex, TextPattern } from './linear.js';
 
 /** A rule's allowlist: matches it names are not findings. */
 export interface RuleAllowlist {
@@ -40,11 +41,18 @@ export interface CompiledRule {
   windowAfter: number;
   confidence: Confidence;
   tags: string[];
-  allowRegexes: RegExp[];
+  allowRegexes: TextPattern[];
+  /** Literal prefixes the regex requires of the secret: all of it a report may show. */
+  publicPrefixes: string[];
+  /** Whether the regex matches case-insensitively, prefixes included. */
+  ignoreCase: boolean;
   allowTarget: 'secret' | 'match' | 'line';
   stopwords: string[];
   allowPaths: ((path: string) => boolean) | undefined;
   generic: boolean;
-  /** Run under a time limit: rules from a user's config, which CI has not vetted. */
-  guarded: boolean;
+  /**
+   * The rule's regex on the linear-time engine, for rules from a user's config, which no review
+   * has vetted: set, it is what runs (`regex` is then unused).
+   */
+  linear: LinearRegex | undefined;
 }

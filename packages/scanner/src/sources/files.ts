@@ -23,6 +23,11 @@ export interface WalkOptions {
   skipLockfiles: boolean;
   skipBinaries: boolean;
   respectGitignore: boolean;
+  /**
+   * Follow symbolic links that lead out of the scanned folder. Off by default: a pull request can
+   * commit `home -> $HOME`, and the runner's own credentials would end up in the report.
+   */
+  followSymlinks?: boolean;
   /** Paths (as reports show them) to leave out entirely. */
   exclude?: (path: string) => boolean;
 }
@@ -91,6 +96,8 @@ export function listFiles(
   const problems: ScanProblem[] = [];
   let skipped = 0;
   const seenDirs = new Set<string>();
+  // Real paths of the files listed, so a file reached through a link too is scanned once.
+  const seenFiles = new Map<string, { index: number; viaLink: boolean }>();
 
   for (const root of roots) {
     const rootAbs = resolve(root);
@@ -113,6 +120,10 @@ export function listFiles(
       continue;
     }
     const gitignore = options.respectGitignore && insideGitWorkTree(rootAbs);
+    // The root itself was named by the user, so a link there is trusted; links below it are not.
+    const realRoot = realpathSync(rootAbs);
+    const insideRoot = (real: string): boolean =>
+      real === realRoot || real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
     const walk = (dirAbs: string, ignores: { base: string; ig: Ignore }[]): void => {
       let real: string;
       try {
@@ -155,9 +166,12 @@ export function listFiles(
         let isDir = ent.isDirectory();
         let isFile = ent.isFile();
         let size = 0;
-        if (ent.isSymbolicLink()) {
+        const viaLink = ent.isSymbolicLink();
+        let realFile = join(real, ent.name);
+        if (viaLink) {
           try {
-            const t = statSync(abs);
+            realFile = realpathSync(abs);
+            const t = statSync(realFile);
             isDir = t.isDirectory();
             isFile = t.isFile();
             size = t.size;
@@ -165,11 +179,22 @@ export function listFiles(
             problems.push({ kind: 'unreadable', path: rel, message: 'broken or looping symbolic link' });
             continue;
           }
+          if (!options.followSymlinks && !insideRoot(realFile)) {
+            problems.push({
+              kind: 'skipped',
+              path: rel,
+              message:
+                'symbolic link leads out of the scanned folder; not followed (--follow-symlinks follows it)',
+            });
+            continue;
+          }
         }
         if (scoped.some(({ base, ig }) => ig.ignores(toPosix(relative(base, abs)) + (isDir ? '/' : ''))))
           continue;
         if (options.exclude?.(rel)) continue;
-        if (isDir) {
+        if (isDir && viaLink) {
+          linked.push([abs, scoped]);
+        } else if (isDir) {
           walk(abs, scoped);
         } else if (isFile) {
           if (skipsName(ent.name, options)) {
@@ -188,11 +213,22 @@ export function listFiles(
               continue;
             }
           }
-          files.push({ abs, path: rel, size });
+          const seen = seenFiles.get(realFile);
+          if (seen === undefined) {
+            seenFiles.set(realFile, { index: files.length, viaLink });
+            files.push({ abs, path: rel, size });
+          } else if (seen.viaLink && !viaLink) {
+            // Report the file under its own name rather than under a link's.
+            files[seen.index] = { abs, path: rel, size };
+            seen.viaLink = false;
+          }
         }
       }
     };
+    // Linked folders come last, so a folder reached both ways is reported under its own name.
+    const linked: [string, { base: string; ig: Ignore }[]][] = [];
     walk(rootAbs, []);
+    for (let next = linked.shift(); next; next = linked.shift()) walk(...next);
   }
   return { files, problems, skipped };
 }

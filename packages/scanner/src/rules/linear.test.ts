@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { fake, randomString } from '../../../../test/support/secrets.js';
+import { parseConfig } from '../config.js';
+import { createDetector } from './builtin.js';
+import { compileLinearRegex, linearRegexProblem } from './linear.js';
+
+// Known catastrophic-backtracking shapes, each with a text that makes a backtracking engine try
+// exponentially many paths (or polynomially many, for the last ones) before failing. Each text
+// fits in one match window (2048 characters after the keyword), so `$` really is the line's end.
+const REDOS: { pattern: string; evil: string }[] = [
+  { pattern: '(a+)+$', evil: `${'a'.repeat(1500)}!` },
+  { pattern: '(a|a)+b?$', evil: `${'a'.repeat(1500)}!` },
+  { pattern: '(a|aa)+$', evil: `${'a'.repeat(1500)}!` },
+  { pattern: '(a|a){1,64}$', evil: `${'a'.repeat(1500)}!` },
+  { pattern: '(\\w+\\s?)+$', evil: `${'word '.repeat(300)}!` },
+  { pattern: '(x+x+)+y', evil: 'x'.repeat(1500) },
+  { pattern: '(\\d+)*[a-f]$', evil: `${'1'.repeat(1500)}!` },
+  { pattern: '(.*a){12}$', evil: `${'a'.repeat(1500)}!` },
+  { pattern: '([a-z0-9]+[._-]?)+@', evil: `${'ab.'.repeat(500)}!` },
+  { pattern: '(?:[a-z]+\\s*=\\s*)+;', evil: `${'k = '.repeat(375)}!` },
+  { pattern: '\\s*\\S*\\s*\\S*\\s*\\S*#$', evil: `${' x'.repeat(750)}` },
+];
+
+function yaml(lines: string[]): string {
+  return lines.join('\n');
+}
+
+describe('user regexes on the linear-time engine', () => {
+  it.each(REDOS)('runs the user rule $pattern to completion on an adversarial line', ({ pattern, evil }) => {
+    const config = parseConfig(
+      yaml([
+        'rules:',
+        '  - id: user-rule',
+        '    description: x',
+        '    keywords: ["key="]',
+        `    regex: ${JSON.stringify(`key=${pattern}`)}`,
+      ]),
+      '.keyfence.yaml',
+    );
+    expect(config.warnings).toEqual([]);
+    expect(config.rules.map((r) => r.id)).toEqual(['user-rule']);
+    const detector = createDetector(config);
+    const findings = detector.detect({ text: `key=${evil}\n`, path: 'evil.txt' });
+    expect(findings.filter((f) => f.ruleId === 'user-rule')).toEqual([]);
+    expect(detector.problems).toEqual([]);
+  });
+
+  it.each(REDOS)(
+    'applies the config allowlist regex $pattern to an adversarial line and still reports the leak',
+    ({ pattern, evil }) => {
+      const token = fake.githubPat();
+      const config = parseConfig(
+        yaml(['allowlist:', `  - regexes: [${JSON.stringify(pattern)}]`, '    regexTarget: line']),
+        '.keyfence.yaml',
+      );
+      const findings = createDetector(config).detect({ text: `t=${token} ${evil}\n`, path: 'a.txt' });
+      expect(findings.map((f) => f.ruleId)).toEqual(['github-pat']);
+    },
+  );
+
+  it.each(REDOS)('applies the rule allowlist regex $pattern to an adversarial match', ({ pattern, evil }) => {
+    const config = parseConfig(
+      yaml([
+        'rules:',
+        '  - id: user-rule',
+        '    description: x',
+        '    keywords: ["key="]',
+        '    regex: "key=(\\\\S+)"',
+        '    allowlist:',
+        `      regexes: [${JSON.stringify(pattern)}]`,
+        '      regexTarget: match',
+      ]),
+      '.keyfence.yaml',
+    );
+    // A random head keeps the value clear of the placeholder filter; its letters are none the
+    // patterns look for, so the allowlist must fail, and the finding stay.
+    const text = `key=${randomString(24, 'BCDEFGHJKLMNPQRSTUVWZ')}${evil.replace(/\s/g, '_')}\n`;
+    const findings = createDetector(config).detect({ text, path: 'a.txt' });
+    expect(findings.map((f) => f.ruleId)).toEqual(['user-rule']);
+  });
+
+  it('matches as the built-in engine does: groups, flags, UTF-16 offsets, named groups, lookbehind', () => {
+    const re = compileLinearRegex('(?<=id=)(?<v>[a-z]+)-(\\d+)', 'i');
+    const matches = [...re.matchAll('é😀 id=ABC-12 id=x-3')];
+    expect(matches.map((m) => [m.index, m[0], m[1], m[2]])).toEqual([
+      [7, 'ABC-12', 'ABC', '12'],
+      [17, 'x-3', 'x', '3'],
+    ]);
+    expect(re.groupCount()).toBe(2);
+    expect(compileLinearRegex('^b$', 'm').test('a\nb\nc')).toBe(true);
+    expect(compileLinearRegex('a.b', 's').test('a\nb')).toBe(true);
+    expect(compileLinearRegex('a.b').test('a\nb')).toBe(false);
+  });
+
+  it('names what RE2 syntax lacks and accepts what only looks like it', () => {
+    expect(linearRegexProblem('a(?=b)')).toMatch(/^lookahead/);
+    expect(linearRegexProblem('a(?!b)')).toMatch(/^lookahead/);
+    expect(linearRegexProblem('(a)\\1')).toMatch(/^backreferences/);
+    expect(linearRegexProblem('(?<n>a)\\k<n>')).toMatch(/^backreferences/);
+    expect(linearRegexProblem('(a')).toMatch(/^not a valid regular expression/);
+    expect(linearRegexProblem('\\(?=x')).toBeUndefined();
+    expect(linearRegexProblem('\\\\1')).toBeUndefined();
+    expect(linearRegexProblem('(?<=a)b')).toBeUndefined();
+  });
+});
