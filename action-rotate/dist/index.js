@@ -77587,6 +77587,10 @@ const DEFAULT_PREVIEW_CHARS = 4;
 // A preview may show at most one character in five, so a short secret
 // (a PIN, a 6-char password) gives away almost nothing through its preview.
 const PREVIEW_DIVISOR = 5;
+// scrypt at 8 MiB and some milliseconds per distinct secret, as an interactive login: every guess a reader
+// of a report tests costs the same, on hardware built for hashing or not.
+const SCRYPT = { N: 1 << 13, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
+const LENGTH_CLASSES = [8, 16, 32, 64, 128];
 function sha256(data) {
     return (0,external_node_crypto_.createHash)('sha256').update(data, 'utf8').digest();
 }
@@ -77640,6 +77644,38 @@ class secret_SecretValue {
             shown -= 1;
         return `${this.#value.slice(0, shown)}…`;
     }
+    /**
+     * A preview that shows only a public constant of the format: the first of `prefixes` the value
+     * starts with (a rule's literal `ghp_`, `AKIA`), else no character at all; then a length class,
+     * never the exact length.
+     */
+    redactedTo(prefixes, ignoreCase = false) {
+        const v = ignoreCase ? this.#value.toLowerCase() : this.#value;
+        const prefix = prefixes.find((p) => p.length < this.#value.length && v.startsWith(ignoreCase ? p.toLowerCase() : p));
+        const shown = prefix === undefined ? '' : this.#value.slice(0, prefix.length);
+        const n = this.#value.length;
+        const upper = LENGTH_CLASSES.find((c) => n < c);
+        const lower = [...LENGTH_CLASSES].reverse().find((c) => n >= c);
+        const size = upper === undefined ? `${lower}+` : lower === undefined ? `<${upper}` : `${lower}-${upper - 1}`;
+        return `${shown}… (${size} chars)`;
+    }
+    /**
+     * Keyed digest (HMAC-SHA256, hex) of the value in a context such as `fingerprint/v2` plus a
+     * rule id: without the key, nobody can test a guess against it. Parts are NUL-separated so no
+     * two contexts collide.
+     */
+    keyedHash(key, context) {
+        return (0,external_node_crypto_.createHmac)('sha256', key)
+            .update(['keyfence', ...context, this.#value].join('\0'), 'utf8')
+            .digest('hex');
+    }
+    /**
+     * Slow, memory-hard digest (scrypt, hex) with a stable salt, for when no key is set: stable
+     * across runs, yet every guess costs a full scrypt.
+     */
+    slowHash(context) {
+        return (0,external_node_crypto_.scryptSync)(this.#value, ['keyfence', ...context].join('\0'), 32, SCRYPT).toString('hex');
+    }
     /** Constant-time comparison with another SecretValue. */
     equals(other) {
         if (!(other instanceof secret_SecretValue))
@@ -77648,7 +77684,10 @@ class secret_SecretValue {
         // and of their lengths, which timingSafeEqual on the raw bytes could not (it throws on a length mismatch).
         return (0,external_node_crypto_.timingSafeEqual)(sha256(this.#value), sha256(other.#value));
     }
-    /** Stable sha256 hex identifier of the secret, scoped by namespace so fingerprints from different uses don't correlate. */
+    /**
+     * Unsalted sha256 hex of `namespace:value`, the v1 fingerprint. Anyone can test a guess against
+     * it: compute it only to compare with old records, never to publish.
+     */
     fingerprint(namespace) {
         return (0,external_node_crypto_.createHash)('sha256').update(`${namespace}:${this.#value}`, 'utf8').digest('hex');
     }

@@ -224,7 +224,7 @@ describe('action-scan on a pull request', () => {
         command: 'notice',
         properties: { title: 'keyfence' },
         message:
-          '2 more findings are not annotated (max-annotations: 2); all 4 are in the job summary and the SARIF file.',
+          '2 more findings are not annotated (max-annotations: 2); the job summary lists them and says which report holds all 4.',
       },
     ]);
     expect(run.summary.split('\n').filter((l) => /^\| \d \|/.test(l))).toHaveLength(4);

@@ -66,7 +66,7 @@ describe('findingAnnotations', () => {
       ['notice', undefined],
     ]);
     expect(out[2]!.message).toBe(
-      '2 more findings are not annotated (max-annotations: 2); all 4 are in the job summary and the SARIF file.',
+      '2 more findings are not annotated (max-annotations: 2); the job summary lists them and says which report holds all 4.',
     );
     expect(findingAnnotations(findings, 4).map((a) => a.level)).toEqual([
       'error',

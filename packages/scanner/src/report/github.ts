@@ -56,7 +56,7 @@ export function findingAnnotations(findings: readonly Finding[], max: number): A
       level: 'notice',
       message:
         `${more} more finding${more === 1 ? ' is' : 's are'} not annotated (max-annotations: ${max}); ` +
-        `all ${findings.length} are in the job summary and the SARIF file.`,
+        `the job summary lists them and says which report holds all ${findings.length}.`,
       properties: { title: 'keyfence' },
     });
   }
