@@ -54250,13 +54250,43 @@ function isWordLike(piece) {
     const lower = piece.toLowerCase();
     return lower.length >= 2 && /[aeiou]/.test(lower) && !/[^aeiou]{4}/.test(lower);
 }
+// A stopword this long turns up in random characters too rarely to matter (under one value in ten
+// million); shorter ones (`test`, `your`, `xxxx`) sit in about one random token in 30,000.
+const STOPWORD_CHANCE_MAX = 5;
+/**
+ * True when a rule's stopword is in the value as a person would write it: anywhere in a value made
+ * by hand, but inside a random-looking token (upper and lower case and digits) only as a word of
+ * its own: in one case, with the value's edge, a separator or a case change on both sides.
+ */
+function hasStopword(secret, words) {
+    if (words.length === 0)
+        return false;
+    const lower = secret.toLowerCase();
+    const random = /[a-z]/.test(secret) && /[A-Z]/.test(secret) && /[0-9]/.test(secret);
+    for (const word of words) {
+        for (let i = lower.indexOf(word); i >= 0; i = lower.indexOf(word, i + 1)) {
+            if (!random || word.length > STOPWORD_CHANCE_MAX || isWordAt(secret, i, word.length))
+                return true;
+        }
+    }
+    return false;
+}
+function isWordAt(secret, start, length) {
+    const word = secret.slice(start, start + length);
+    if (!/^(?:[a-z0-9_-]+|[A-Z0-9_-]+|[A-Z][a-z0-9_-]+)$/.test(word))
+        return false;
+    const before = secret[start - 1];
+    const after = secret[start + length];
+    const openBefore = before === undefined || !ALNUM.test(before) || (/[a-z]/.test(before) && /[A-Z]/.test(word[0]));
+    const openAfter = after === undefined || !ALNUM.test(after) || (/[a-z]/.test(word.at(-1)) && /[A-Z]/.test(after));
+    return openBefore && openAfter;
+}
 /**
  * Extra checks for generic (assignment-based) rules, which see far more candidates than
  * provider-specific ones: stopwords, code, paths and hashes are not secrets.
  */
 function isGenericNoise(secret, line) {
-    const lower = secret.toLowerCase();
-    if (GENERIC_STOPWORDS.some((w) => lower.includes(w)))
+    if (hasStopword(secret, GENERIC_STOPWORDS))
         return true;
     if (CODE_LIKE.test(secret) || PATH_LIKE.test(secret) || SRI.test(secret))
         return true;
@@ -54551,8 +54581,7 @@ class Detector {
             return false;
         if (isPlaceholder(secret))
             return false;
-        const lower = rule.stopwords.length > 0 ? secret.toLowerCase() : '';
-        if (rule.stopwords.some((w) => lower.includes(w)))
+        if (hasStopword(secret, rule.stopwords))
             return false;
         if (rule.allowRegexes.length > 0 || rule.generic) {
             const line = lineAround(text, m.start, m.end);

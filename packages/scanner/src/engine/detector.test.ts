@@ -187,4 +187,30 @@ describe('the built-in rules and random tokens that hold a placeholder word by c
     }
     expect(detect.detect({ text: `GITHUB_TOKEN=ghp_${'x'.repeat(36)}\n`, path: '.env' })).toEqual([]);
   });
+
+  it('reports bearer tokens whose random part holds a short stopword of the rule (your, xxxx) by chance', () => {
+    const detect = createDetector(defaultConfig());
+    for (const word of ['your', 'YOUR', 'xxxx', 'XXXX']) {
+      for (let i = 0; i < 20; i++) {
+        // Upper, lower and digit at the front: the token looks random, as real ones do.
+        const body = `aB3${Array.from({ length: 37 }, () => ALNUM[randomInt(ALNUM.length)]).join('')}`;
+        const at = 6 + randomInt(body.length - word.length - 12);
+        const token = `${body.slice(0, at)}${word}${body.slice(at + word.length)}`;
+        const findings = detect.detect({
+          text: `curl -H "Authorization: Bearer ${token}" api\n`,
+          path: 'run.sh',
+        });
+        expect(
+          findings.map((f) => f.ruleId),
+          token,
+        ).toContain('http-bearer-authorization-header');
+      }
+    }
+    expect(
+      detect.detect({
+        text: 'curl -H "Authorization: Bearer your-token-goes-here-1234" api\n',
+        path: 'a.sh',
+      }),
+    ).toEqual([]);
+  });
 });

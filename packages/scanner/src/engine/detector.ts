@@ -5,7 +5,7 @@ import type { CompiledRule } from '../rules/types.js';
 import { findEncodedSegments } from './decode.js';
 import { shannonEntropy } from './entropy.js';
 import { Fingerprinter, type FingerprintSettings } from './fingerprint.js';
-import { INLINE_ALLOW, isGenericNoise, isPlaceholder } from './noise.js';
+import { hasStopword, INLINE_ALLOW, isGenericNoise, isPlaceholder } from './noise.js';
 import { KeywordMatcher } from './prefilter.js';
 
 /** A piece of content with where it came from: what every source yields to the engine. */
@@ -214,8 +214,7 @@ export class Detector {
     const { rule, secret } = m;
     if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return false;
     if (isPlaceholder(secret)) return false;
-    const lower = rule.stopwords.length > 0 ? secret.toLowerCase() : '';
-    if (rule.stopwords.some((w) => lower.includes(w))) return false;
+    if (hasStopword(secret, rule.stopwords)) return false;
     if (rule.allowRegexes.length > 0 || rule.generic) {
       const line = lineAround(text, m.start, m.end);
       const target = rule.allowTarget === 'secret' ? secret : rule.allowTarget === 'match' ? matchText : line;

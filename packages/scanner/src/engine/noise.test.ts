@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ALNUM, B64, fake, randomString } from '../../../../test/support/secrets.js';
 import { shannonEntropy } from './entropy.js';
-import { isGenericNoise, isPlaceholder } from './noise.js';
+import { hasStopword, isGenericNoise, isPlaceholder } from './noise.js';
 
 describe('shannonEntropy', () => {
   it('is 0 for one repeated character and log2(n) for n distinct ones', () => {
@@ -143,5 +143,46 @@ describe('isGenericNoise', () => {
     expect(
       isGenericNoise('9f2c4e7a1b3d5f6081a2c3e4f5a6b7c8', 'api_key = "9f2c4e7a1b3d5f6081a2c3e4f5a6b7c8"'),
     ).toBe(false);
+  });
+});
+
+describe('hasStopword', () => {
+  const SHORT = ['your', 'xxxx', 'test', 'mock', 'null'];
+
+  /** A random token with `word` strictly inside, between random letters and digits. */
+  function tokenHolding(word: string): string {
+    for (;;) {
+      const token = `${randomString(10 + randomInt(10))}${word}${randomString(10 + randomInt(10))}`;
+      // Keep only tokens that look random (all three classes), as real ones almost always do.
+      if (/[a-z]/.test(token) && /[A-Z]/.test(token) && /[0-9]/.test(token)) return token;
+    }
+  }
+
+  it('does not drop random tokens that hold a short stopword inside their characters', () => {
+    for (const word of SHORT) {
+      for (let i = 0; i < 200; i++) {
+        const token = tokenHolding(randomInt(2) === 0 ? word : word.toUpperCase());
+        expect(hasStopword(token, [word]), token).toBe(false);
+      }
+    }
+  });
+
+  it('drops values where a short stopword stands as a word, and hand-made values holding it anywhere', () => {
+    for (const value of [
+      'your-token-9Xa',
+      'Ab3_test_Zk',
+      'myTestKey42',
+      'Q1w2-TEST',
+      'mytestpassword',
+      'testing123',
+      'XXXX-1234-abcd',
+    ]) {
+      expect(hasStopword(value, SHORT), value).toBe(true);
+    }
+  });
+
+  it('keeps matching long stopwords anywhere, as before', () => {
+    expect(hasStopword(`Ab1${'changeme'}Zq9`, ['changeme'])).toBe(true);
+    expect(hasStopword(`Ab1${'EXAMPLE'}Zq9`, ['example'])).toBe(true);
   });
 });

@@ -137,13 +137,45 @@ function isWordLike(piece: string): boolean {
   return lower.length >= 2 && /[aeiou]/.test(lower) && !/[^aeiou]{4}/.test(lower);
 }
 
+// A stopword this long turns up in random characters too rarely to matter (under one value in ten
+// million); shorter ones (`test`, `your`, `xxxx`) sit in about one random token in 30,000.
+const STOPWORD_CHANCE_MAX = 5;
+
+/**
+ * True when a rule's stopword is in the value as a person would write it: anywhere in a value made
+ * by hand, but inside a random-looking token (upper and lower case and digits) only as a word of
+ * its own: in one case, with the value's edge, a separator or a case change on both sides.
+ */
+export function hasStopword(secret: string, words: readonly string[]): boolean {
+  if (words.length === 0) return false;
+  const lower = secret.toLowerCase();
+  const random = /[a-z]/.test(secret) && /[A-Z]/.test(secret) && /[0-9]/.test(secret);
+  for (const word of words) {
+    for (let i = lower.indexOf(word); i >= 0; i = lower.indexOf(word, i + 1)) {
+      if (!random || word.length > STOPWORD_CHANCE_MAX || isWordAt(secret, i, word.length)) return true;
+    }
+  }
+  return false;
+}
+
+function isWordAt(secret: string, start: number, length: number): boolean {
+  const word = secret.slice(start, start + length);
+  if (!/^(?:[a-z0-9_-]+|[A-Z0-9_-]+|[A-Z][a-z0-9_-]+)$/.test(word)) return false;
+  const before = secret[start - 1];
+  const after = secret[start + length];
+  const openBefore =
+    before === undefined || !ALNUM.test(before) || (/[a-z]/.test(before) && /[A-Z]/.test(word[0]!));
+  const openAfter =
+    after === undefined || !ALNUM.test(after) || (/[a-z]/.test(word.at(-1)!) && /[A-Z]/.test(after));
+  return openBefore && openAfter;
+}
+
 /**
  * Extra checks for generic (assignment-based) rules, which see far more candidates than
  * provider-specific ones: stopwords, code, paths and hashes are not secrets.
  */
 export function isGenericNoise(secret: string, line: string): boolean {
-  const lower = secret.toLowerCase();
-  if (GENERIC_STOPWORDS.some((w) => lower.includes(w))) return true;
+  if (hasStopword(secret, GENERIC_STOPWORDS)) return true;
   if (CODE_LIKE.test(secret) || PATH_LIKE.test(secret) || SRI.test(secret)) return true;
   if (DATE_TIME.test(secret) || KEBAB_WORDS.test(secret) || isIdentifierOfWords(secret)) return true;
   if (HEX_HASH.test(secret) && HASH_CONTEXT.test(line)) return true;
