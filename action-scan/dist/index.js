@@ -46219,7 +46219,7 @@ class Fingerprinter {
     #slow = new Map();
     constructor(settings = {}) {
         this.#key = settings.key === '' ? undefined : settings.key;
-        this.scheme = this.#key === undefined ? 'scrypt' : 'hmac';
+        this.scheme = this.#key === undefined ? 'scrypt' : settings.ephemeral ? 'ephemeral' : 'hmac';
         this.#legacy = settings.legacy;
     }
     /** The v2 fingerprint of a rule's secret, and the old one when an old baseline is to be matched. */
@@ -46246,6 +46246,7 @@ class Fingerprinter {
 }
 //# sourceMappingURL=fingerprint.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/baseline.js
+
 
 
 
@@ -46344,10 +46345,15 @@ function parseBaseline(text, file) {
  * The fingerprint settings for a scan (keyed when `key` is set; v1 too only while the baseline
  * holds v1 entries) and the notices to print about the baseline in force.
  */
-function fingerprintSettings(key, baseline) {
+function fingerprintSettings(key, baseline, 
+/** False when no output of the run shows a fingerprint and no baseline is read. */
+reported = true) {
     const settings = {};
     if (key !== undefined && key !== '')
         settings.key = key;
+    else if (!reported && baseline === undefined) {
+        return { settings: { key: (0,external_node_crypto_.randomBytes)(32).toString('hex'), ephemeral: true }, warnings: [] };
+    }
     const scheme = settings.key === undefined ? 'scrypt' : 'hmac';
     const warnings = [];
     const rewrite = `rewrite it with \`keyfence baseline --baseline ${baseline?.file} --output ${baseline?.file}\``;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import { type FingerprintScheme, type FingerprintSettings, LEGACY_PREFIX } from './engine/fingerprint.js';
@@ -127,9 +128,14 @@ export function parseBaseline(text: string, file: string): Baseline {
 export function fingerprintSettings(
   key: string | undefined,
   baseline: Baseline | undefined,
+  /** False when no output of the run shows a fingerprint and no baseline is read. */
+  reported = true,
 ): { settings: FingerprintSettings; warnings: string[] } {
   const settings: FingerprintSettings = {};
   if (key !== undefined && key !== '') settings.key = key;
+  else if (!reported && baseline === undefined) {
+    return { settings: { key: randomBytes(32).toString('hex'), ephemeral: true }, warnings: [] };
+  }
   const scheme: FingerprintScheme = settings.key === undefined ? 'scrypt' : 'hmac';
   const warnings: string[] = [];
   const rewrite = `rewrite it with \`keyfence baseline --baseline ${baseline?.file} --output ${baseline?.file}\``;

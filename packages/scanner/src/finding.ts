@@ -37,8 +37,8 @@ export interface Finding {
   location: Location;
   redacted: string;
   fingerprint: string;
-  /** `hmac` (keyed) or `scrypt` (no key: reports for the log show none of it). */
-  fingerprintScheme: 'hmac' | 'scrypt';
+  /** `hmac` (keyed), `scrypt` (no key: reports for the log show none of it) or `ephemeral` (this run only, never shown). */
+  fingerprintScheme: 'hmac' | 'scrypt' | 'ephemeral';
   /**
    * The unsalted v1 fingerprint, present only while a v1 baseline is matched; taken off before
    * the finding is kept (see `acceptedByBaseline` in baseline.ts), so no report carries it.

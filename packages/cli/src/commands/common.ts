@@ -116,6 +116,8 @@ export async function runScanFromArgs(
   io: Io,
   /** The baseline, when the caller has read it already (to see what it accepted). */
   readAlready?: Baseline,
+  /** False when no output shows fingerprints (a text report): without a key, scrypt is skipped. */
+  reportsFingerprints = true,
 ): Promise<ScanResult> {
   const images = values.image ?? [];
   const imageArchives = values['image-archive'] ?? [];
@@ -145,7 +147,7 @@ export async function runScanFromArgs(
   if (values['no-ignore']) config.respectGitignore = false;
   if (values['include-lockfiles']) config.skipLockfiles = false;
   const baseline = readAlready ?? trusted.baseline;
-  const fingerprints = fingerprintSettings(fingerprintKey(io), baseline);
+  const fingerprints = fingerprintSettings(fingerprintKey(io), baseline, reportsFingerprints);
   config.fingerprint = fingerprints.settings;
   config.warnings.push(...fingerprints.warnings);
   const limits = limitsFromArgs(values);

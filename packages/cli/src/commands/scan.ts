@@ -71,7 +71,7 @@ export async function runScan(argv: string[], io: Io): Promise<number> {
   const format = parseFormat(values.format, FORMATS, 'text');
   const output = values.output === undefined ? undefined : resolve(io.cwd, values.output);
   if (output) checkOutputFile(output, values.output!);
-  const result = await runScanFromArgs(values, positionals, io);
+  const result = await runScanFromArgs(values, positionals, io, undefined, format !== 'text');
   const toFile = values.output !== undefined;
   const color = !toFile && !values['no-color'] && io.stdout.isTTY === true && !io.env?.NO_COLOR;
   const report =

@@ -10,10 +10,18 @@ export interface FingerprintSettings {
    * `scrypt`: before a key was set), to match its entries; never reported.
    */
   legacy?: 'v1' | 'scrypt';
+  /**
+   * No report of this run shows fingerprints (a text report without a key): `key` is then a random
+   * one made for the run, which tells findings apart without paying for scrypt.
+   */
+  ephemeral?: true;
 }
 
 /** `hmac`: HMAC-SHA256 under the user's key; `scrypt`: no key, slow and salted. */
 export type FingerprintScheme = 'hmac' | 'scrypt';
+
+/** As a finding carries it: `ephemeral` fingerprints hold only within one run and are never shown. */
+export type FindingFingerprintScheme = FingerprintScheme | 'ephemeral';
 
 /** The environment variable the CLI reads the key from. */
 export const FINGERPRINT_KEY_ENV = 'KEYFENCE_FINGERPRINT_KEY';
@@ -30,7 +38,7 @@ const CONTEXT = 'fingerprint/v2';
  * many findings of the same secret stays fast).
  */
 export class Fingerprinter {
-  readonly scheme: FingerprintScheme;
+  readonly scheme: FindingFingerprintScheme;
   readonly #key: string | undefined;
   readonly #legacy: 'v1' | 'scrypt' | undefined;
   // Keyed by a digest, not the secret, so the cache holds no secret; it never leaves the process.
@@ -38,7 +46,7 @@ export class Fingerprinter {
 
   constructor(settings: FingerprintSettings = {}) {
     this.#key = settings.key === '' ? undefined : settings.key;
-    this.scheme = this.#key === undefined ? 'scrypt' : 'hmac';
+    this.scheme = this.#key === undefined ? 'scrypt' : settings.ephemeral ? 'ephemeral' : 'hmac';
     this.#legacy = settings.legacy;
   }
 
