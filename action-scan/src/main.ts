@@ -15,6 +15,7 @@ import {
   type ConfigInForce,
   checkoutSource,
   defaultConfig,
+  ensureCommit,
   ensureRange,
   FINGERPRINT_KEY_ENV,
   findConfigFile,
@@ -31,6 +32,7 @@ import {
   loadTrustedSettings,
   matchArchiveArgs,
   mergeScanResults,
+  pullRequestBase,
   readBaseline,
   resolveNewRef,
   resolvePushRange,
@@ -59,8 +61,10 @@ export async function run(): Promise<void> {
         hint: 'paths are relative to the workspace; check out the repository first (actions/checkout)',
       });
     }
-    const target = resolveScanTarget({ ...readEvent(env), mode: inputs.mode });
-    const primary = await scan(target, root, workspace, inputs);
+    const event = readEvent(env);
+    const target = resolveScanTarget({ ...event, mode: inputs.mode });
+    const trustedBase = pullRequestBase(event.eventName, event.payload);
+    const primary = await scan(target, root, workspace, inputs, trustedBase);
     const extra = await scanBuildOutputs(runner, inputs, workspace, primary.config);
     const result =
       extra.results.length > 0 ? mergeScanResults([primary.result, ...extra.results]) : primary.result;
@@ -112,6 +116,7 @@ async function scan(
   root: string,
   workspace: string,
   inputs: ScanInputs,
+  trustedBase: string | undefined,
 ): Promise<{
   result: ScanResult;
   scanned: string;
@@ -120,7 +125,13 @@ async function scan(
   notice?: string;
 }> {
   if (target.kind === 'none' || target.kind === 'files') {
-    const { config, baseline, inForce } = withFingerprints(inputs, checkoutSettings(inputs, root, workspace));
+    // `mode: files` on a pull request still must not let the pull request pick its settings.
+    const repo = trustedBase === undefined ? undefined : topLevel(root);
+    const settings =
+      repo !== undefined && trustedBase !== undefined
+        ? baseSettings(inputs, root, workspace, repo, trustedBase)
+        : checkoutSettings(inputs, root, workspace);
+    const { config, baseline, inForce } = withFingerprints(inputs, settings);
     const withBaseline = baseline ? { baseline } : {};
     if (target.kind === 'none')
       return { result: emptyResult(config), scanned: target.description, config, inForce };
@@ -148,7 +159,7 @@ async function scan(
   const { range, description } = resolved;
   const { config, baseline, inForce } = withFingerprints(
     inputs,
-    gitSettings(inputs, root, workspace, repo, range),
+    gitSettings(inputs, root, workspace, repo, range, trustedBase),
   );
   const result = await scanGit({ repo, range, config, ...(baseline ? { baseline } : {}) });
   return {
@@ -172,8 +183,9 @@ function withFingerprints(inputs: ScanInputs, settings: Settings): Settings {
 }
 
 /**
- * Diff and push scans take config and baseline from the base commit: the pull request's
- * changes to them are reported, not obeyed. An explicit `config:` is used, and named as such.
+ * Diff and push scans, and every scan of a pull request, take config and baseline from the base
+ * commit: the pull request's changes to them are reported, not obeyed. An explicit `config:`
+ * is used, and named as such.
  */
 function gitSettings(
   inputs: ScanInputs,
@@ -181,12 +193,27 @@ function gitSettings(
   workspace: string,
   repo: string,
   range: GitRange,
+  trustedBase: string | undefined,
 ): Settings {
-  if (range.kind !== 'diff') return checkoutSettings(inputs, root, workspace);
-  ensureRange(repo, range.base, range.head);
+  if (range.kind === 'diff') ensureRange(repo, range.base, range.head);
+  // A pull request's base is trusted whatever the mode (`mode: history` included).
+  const base = trustedBase ?? (range.kind === 'diff' ? range.base : undefined);
+  if (base === undefined) return checkoutSettings(inputs, root, workspace);
+  return baseSettings(inputs, root, workspace, repo, base);
+}
+
+/** Config and baseline as they are at a trusted commit; what the checkout changes is reported. */
+function baseSettings(
+  inputs: ScanInputs,
+  root: string,
+  workspace: string,
+  repo: string,
+  base: string,
+): Settings {
+  ensureCommit(repo, base);
   return loadTrustedSettings({
     repo,
-    base: range.base,
+    base,
     searchDir: statSync(root).isDirectory() ? root : dirname(root),
     ...(inputs.config ? { explicitConfig: resolve(workspace, inputs.config) } : {}),
     ...(inputs.baseline ? { baseline: resolve(workspace, inputs.baseline) } : {}),

@@ -170,3 +170,30 @@ describe('action-scan on a force push', () => {
     ]);
   });
 });
+
+describe('action-scan: mode files or history on a pull request', () => {
+  it.each(['files', 'history'])(
+    'mode: %s takes config and baseline from the pull request base, not from the checkout',
+    (mode) => {
+      const origin = new TestRepo();
+      const base = origin.commit('init', { 'README.md': 'hello\n' });
+      origin.git('checkout', '-q', '-b', 'feature');
+      const token = fake.githubPat();
+      const head = origin.commit('hide it', {
+        '.keyfence.yaml': 'allowlist:\n  - paths: ["**"]\n',
+        'deploy/app.env': `TOKEN=${token}\n`,
+      });
+      origin.git('checkout', '-q', 'main');
+      const run = runAction(ACTION, {
+        workspace: checkout(origin, 'feature'),
+        event: pullRequest(base, head),
+        inputs: { mode },
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(fileAnnotations(run)).toEqual([['deploy/app.env', '1']]);
+      expect(renderedText(run.summary)).toContain('Config in force: the built-in defaults (no config file).');
+      expect(renderedText(run.summary)).toContain('.keyfence.yaml (new) adds an allowlist entry: paths **');
+      expect(`${run.stdout}${run.summary}`).not.toContain(token);
+    },
+  );
+});

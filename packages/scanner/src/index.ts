@@ -60,9 +60,10 @@ export { DEFAULT_PLATFORM, type ImageScanOptions, scanImages } from './scan-imag
 export type { InputScanSettings } from './scan-inputs.js';
 export { CHAIN_SEPARATOR } from './sources/archive.js';
 export { dockerCredentials, type RegistryCredential } from './sources/docker-config.js';
-export { ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources/git.js';
+export { ensureCommit, ensureRange, type GitRange, gitFragments, gitTopLevel } from './sources/git.js';
 export {
   type GithubEventInput,
+  pullRequestBase,
   resolveNewRef,
   resolvePushRange,
   resolveScanTarget,

@@ -104,18 +104,7 @@ export function ensureRange(repo: string, base: string, head: string, remote = '
     'fetch the history the range needs: with actions/checkout set `fetch-depth: 0`; locally run `git fetch --unshallow`';
   const fetch = (args: string[]): boolean =>
     tryGit(repo, ['fetch', '--no-tags', '--quiet', remote, ...args]) !== undefined;
-  for (const rev of [base, head]) {
-    if (!hasCommit(repo, rev) && /^[0-9a-f]{40}$/.test(rev)) fetch([rev]);
-    if (!hasCommit(repo, rev)) {
-      throw new KeyfenceError(
-        ErrorCode.INPUT_NOT_FOUND,
-        `commit ${short(rev)} is not in this clone and could not be fetched`,
-        {
-          hint,
-        },
-      );
-    }
-  }
+  for (const rev of [base, head]) ensureCommit(repo, rev, remote);
   if (rangeIsComplete(repo, base, head)) return;
   // A shallow clone: deepen step by step, then in full, until the range's history is whole.
   for (const args of [['--deepen=50'], ['--deepen=500'], ['--unshallow']]) {
@@ -127,6 +116,21 @@ export function ensureRange(repo: string, base: string, head: string, remote = '
     `this is a shallow clone and the history between ${short(base)} and ${short(head)} is missing`,
     { hint },
   );
+}
+
+/** Makes sure one commit is in the clone, fetching it by id from the remote when it is missing. */
+export function ensureCommit(repo: string, rev: string, remote = 'origin'): void {
+  if (!hasCommit(repo, rev) && /^[0-9a-f]{40}$/.test(rev))
+    tryGit(repo, ['fetch', '--no-tags', '--quiet', remote, rev]);
+  if (!hasCommit(repo, rev)) {
+    throw new KeyfenceError(
+      ErrorCode.INPUT_NOT_FOUND,
+      `commit ${short(rev)} is not in this clone and could not be fetched`,
+      {
+        hint: 'fetch the history the range needs: with actions/checkout set `fetch-depth: 0`; locally run `git fetch --unshallow`',
+      },
+    );
+  }
 }
 
 /**

@@ -59,6 +59,20 @@ export function resolveScanTarget(input: GithubEventInput): ScanTarget {
   };
 }
 
+/**
+ * The base commit of a pull request or merge group event: whatever the mode, its config and
+ * baseline are the ones to trust, since the head (and so the checkout) is the pull request's.
+ */
+export function pullRequestBase(eventName: string, payload: unknown): string | undefined {
+  const at =
+    eventName === 'pull_request' || eventName === 'pull_request_target'
+      ? ['pull_request', 'base', 'sha']
+      : eventName === 'merge_group'
+        ? ['merge_group', 'base_sha']
+        : undefined;
+  return at ? sha(payload, eventName, ...at) : undefined;
+}
+
 function eventRange(eventName: string, payload: unknown): ScanTarget | undefined {
   switch (eventName) {
     case 'pull_request':
