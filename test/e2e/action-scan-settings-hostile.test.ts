@@ -197,3 +197,29 @@ describe('action-scan: mode files or history on a pull request', () => {
     },
   );
 });
+
+describe('action-scan: a config path that is not a file', () => {
+  it('names a .keyfence.yaml directory in the pull request as a change not applied, and still scans', () => {
+    const origin = new TestRepo();
+    const base = origin.commit('init', { 'README.md': 'hello\n' });
+    origin.git('checkout', '-q', '-b', 'feature');
+    const head = origin.commit('a folder where the config goes', {
+      '.keyfence.yaml/x': 'x\n',
+      'keyfence-baseline.json/x': 'x\n',
+      'deploy/app.env': `TOKEN=${fake.githubPat()}\n`,
+    });
+    origin.git('checkout', '-q', 'main');
+    const run = runAction(ACTION, {
+      workspace: checkout(origin, 'feature'),
+      event: pullRequest(base, head),
+      inputs: { baseline: 'keyfence-baseline.json' },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).not.toContain('internal error');
+    expect(renderedText(run.summary)).toContain(
+      'keyfence-baseline.json in the pull request is not a file: not read',
+    );
+    expect(fileAnnotations(run)).toEqual([['deploy/app.env', '1']]);
+    expect(renderedText(run.summary)).toContain('.keyfence.yaml is not a file: not read');
+  });
+});

@@ -82,9 +82,13 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
       config = defaultConfig();
       configSource = { origin: 'defaults' };
     }
-    if (checkoutFile && lstatSync(checkoutFile).isSymbolicLink()) {
+    const kind = checkoutFile ? lstatSync(checkoutFile) : undefined;
+    if (checkoutFile && kind?.isSymbolicLink()) {
       // Never read what a pull request's symlink points at (it could be any file on the runner).
       ignoredChanges.push(`${checkoutPath ?? checkoutFile} is a symbolic link: not read`);
+    } else if (checkoutFile && !kind?.isFile()) {
+      // A folder in the config's place must not crash the scan (and so hide its findings).
+      ignoredChanges.push(`${checkoutPath ?? checkoutFile} is not a file: not read`);
     } else if (checkoutFile) {
       const text = readFileSync(checkoutFile, 'utf8');
       if (text !== (atBase ? blobAt(repo, base, atBase) : undefined)) {
@@ -113,7 +117,10 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
         result.baseline = trusted;
         result.inForce.baseline = { origin: 'base-commit', path: inRepo, commit: base };
       }
-      if (existsSync(options.baseline) && !lstatSync(options.baseline).isSymbolicLink()) {
+      const kind = existsSync(options.baseline) ? lstatSync(options.baseline) : undefined;
+      if (kind && !kind.isSymbolicLink() && !kind.isFile()) {
+        ignoredChanges.push(`${inRepo} in the pull request is not a file: not read`);
+      } else if (kind && !kind.isSymbolicLink()) {
         const proposed = tryParseBaseline(readFileSync(options.baseline, 'utf8'), inRepo);
         const added = proposed ? [...proposed].filter((f) => !trusted.has(f)).length : 0;
         if (proposed === undefined)
