@@ -260,6 +260,29 @@ describe('findingsToGithubSummary', () => {
     );
   });
 
+  it('stays within its budget when a pull request proposes thousands of settings changes or warnings', () => {
+    // A config with 20,000 allowlist entries must not push the summary past what GitHub keeps.
+    const many = Array.from(
+      { length: 20_000 },
+      (_, i) => `.keyfence.yaml adds an allowlist entry: paths p${i}/${'x'.repeat(70)}`,
+    );
+    // And one entry naming a million paths is one long line.
+    many[0] = `.keyfence.yaml adds an allowlist entry: paths ${'p, '.repeat(1_000_000)}`;
+    const md = findingsToGithubSummary(
+      result([finding({ commit: SHA })], {
+        warnings: many.map((w) => `w ${w}`),
+        config: { config: { origin: 'defaults' }, ignoredChanges: many },
+      }),
+      { scanned: 'x', repo: REPO, maxBytes: 8000 },
+    );
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(8000);
+    expect(md.split('\n').filter((l) => /^\| \d+ \|/.test(l))).toHaveLength(1);
+    expect(htmlText(renderGfm(md))).toContain(
+      '19980 more changes: the JSON report (config.ignoredChanges) lists all',
+    );
+    expect(htmlText(renderGfm(md))).toContain('19980 more warnings: the JSON report and the log list all');
+  });
+
   it('says truthfully where findings are past the SARIF cap of 25,000', () => {
     const n = 25_003;
     const findings = Array.from({ length: n }, (_, i) => finding({ path: `f${i}.env` }));

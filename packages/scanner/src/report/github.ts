@@ -104,7 +104,9 @@ export function findingsToGithubSummary(result: ScanResult, options: GithubSumma
     );
   }
   const notes = [
-    ...result.warnings.map((w) => text(`warning: ${w}`)),
+    ...capped(result.warnings, 'warnings: the JSON report and the log list all').map((w) =>
+      text(`warning: ${w}`),
+    ),
     ...problemNotes(result).map(text),
     ...Object.entries(options.reports ?? {}).map(
       ([kind, file]) => `${text(kind)} report: <code>${html(file)}</code>`,
@@ -202,7 +204,11 @@ function settingsLines(result: ScanResult): string[] {
     out.push('');
     if (inForce.ignoredChanges.length > 0) {
       out.push('**Changes this pull request makes to the scan settings (not applied):**', '');
-      out.push(...inForce.ignoredChanges.map((c) => `- ${text(c)}`), '');
+      const changes = capped(
+        inForce.ignoredChanges,
+        'changes: the JSON report (config.ignoredChanges) lists all',
+      );
+      out.push(...changes.map((c) => `- ${text(c)}`), '');
     }
   }
   const skipped = result.problems.filter((p) => p.kind === 'skipped').length;
@@ -214,6 +220,12 @@ function settingsLines(result: ScanResult): string[] {
     );
   }
   return out;
+}
+
+/** At most 20 lines of at most 300 characters: a pull request can make these lists as long as it likes. */
+function capped(lines: readonly string[], more: string): string[] {
+  const shown = lines.slice(0, 20).map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+  return lines.length > shown.length ? [...shown, `${lines.length - shown.length} more ${more}`] : shown;
 }
 
 function problemNotes(result: ScanResult): string[] {
