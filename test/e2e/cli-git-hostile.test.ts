@@ -269,3 +269,25 @@ describe('keyfence scan --diff: reporting the range config changes leaks nothing
     expect(linked.stdout + linked.stderr).not.toContain(private_);
   });
 });
+
+describe('keyfence scan --diff: renames out of an allowlisted or skipped path', () => {
+  it('reports a token that a range adds under an allowlisted path and then renames out of it', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', {
+      '.keyfence.yaml': 'allowlist:\n  - paths: ["fixtures/**"]\n',
+      'deploy/README.md': 'x\n',
+    });
+    const token = fake.githubPat();
+    repo.commit('a fixture', { 'fixtures/app.env': `A=1\nTOKEN=${token}\n` });
+    repo.git('mv', 'fixtures/app.env', 'deploy/app.env');
+    repo.commit('move it');
+    repo.commit('and a lock file', { 'yarn.lock': `T=${fake.githubPat()}\n` });
+    repo.git('mv', 'yarn.lock', 'deploy/other.env');
+    repo.commit('move that too');
+    const report = scanDiff(repo, `${base}..HEAD`);
+    expect(where(report).sort()).toEqual([
+      ['deploy/app.env', 2, 'github-pat'],
+      ['deploy/other.env', 1, 'github-pat'],
+    ]);
+  });
+});

@@ -171,7 +171,8 @@ function logArgs(range: GitRange): string[] {
     '--no-color',
     '--no-ext-diff',
     '--no-textconv',
-    '--find-renames',
+    // No rename detection: a file renamed out of an allowlisted or skipped path is scanned whole.
+    '--no-renames',
     '--cc',
   ];
   const format = `--format=${COMMIT_MARK}%H${FIELD_SEP}%an <%ae>${FIELD_SEP}%aI`;
