@@ -291,3 +291,15 @@ describe('keyfence scan --diff: renames out of an allowlisted or skipped path', 
     ]);
   });
 });
+
+describe('keyfence scan --diff: a binary file made text later in the range', () => {
+  it('reports a token added while its file held NULs, once a later commit drops them', () => {
+    const repo = new TestRepo();
+    const base = repo.commit('init', { 'README.md': 'x\n' });
+    const token = fake.githubPat();
+    repo.commit('binary for now', { 'deploy/app.env': `\0\nTOKEN=${token}\n` });
+    repo.commit('now text', { 'deploy/app.env': `#\nTOKEN=${token}\n` });
+    const report = scanDiff(repo, `${base}..HEAD`);
+    expect(where(report)).toEqual([['deploy/app.env', 2, 'github-pat']]);
+  });
+});

@@ -244,6 +244,8 @@ export async function* gitFragments(
   let newLeft = 0;
   let oldLeft: number[] = [];
   const pending: Fragment[] = [];
+  /** Paths whose blob was left out as binary in an earlier commit of the range. */
+  const skippedBinary = new Set<string>();
 
   const location = (): NonNullable<Fragment['location']> => (commit === 'staged' ? {} : { commit, author });
   /** Hands on the file's lines; `carry` keeps the last ones for the next fragment (a cut mid-file). */
@@ -273,11 +275,25 @@ export async function* gitFragments(
   };
   /** Ends a file's diff; a file seen to hold NULs is read from its blob and judged there. */
   const endFile = (): void => {
+    const wasSkipped = file?.path !== undefined && !file.skip && !file.binary && skippedBinary.has(file.path);
+    if (wasSkipped && file?.path && file.blob) {
+      // Skipped as binary earlier in the range, text now: the lines it got then were never seen.
+      skippedBinary.delete(file.path);
+      const bytes = readBlob(repo, file.blob);
+      if (Buffer.isBuffer(bytes)) {
+        file.lines = [];
+        file.lineNumbers = [];
+        if (bytes.length > 0)
+          pending.push({ text: bytes.toString('utf8'), path: file.path, location: location() });
+      }
+    }
     flush();
     if (file?.path && file.binary && !file.skip) {
       const fragment = blobFragment(repo, file, options.scanBinaries === true);
-      if ('reason' in fragment) options.onSkip?.(file.path, commit, fragment.reason);
-      else if (fragment.text !== '') pending.push({ ...fragment, location: location() });
+      if ('reason' in fragment) {
+        options.onSkip?.(file.path, commit, fragment.reason);
+        skippedBinary.add(file.path);
+      } else if (fragment.text !== '') pending.push({ ...fragment, location: location() });
     }
   };
   const inHunk = (): boolean => newLeft > 0 || oldLeft.some((n) => n > 0);
