@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Log } from 'sarif';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/support/cli.js';
+import { htmlElements, renderGfm } from '../../../../test/support/markdown.js';
 import { sarifValidationErrors } from '../../../../test/support/sarif.js';
 import type { Finding, Location } from '../finding.js';
 import type { ScanResult } from '../scan.js';
@@ -72,6 +73,21 @@ describe('findingsToSarif', () => {
       expect(bases[id]!.uri).not.toBe(bases['%SRCROOT%']!.uri);
       expect(bases[id]!.uri).toMatch(/^file:\/\/\/keyfence-[a-z]+\/$/);
     }
+  });
+
+  it('writes a rule description from a config as text in the help markdown, never as a link or HTML', () => {
+    const f = {
+      ...finding({ path: 'a.env' }),
+      ruleId: 'acme-key',
+      description: 'Acme key [rotate here](https://evil.example/x) <img src=x> www.evil.example',
+    };
+    const log = findingsToSarif(result([f]), { toolVersion: '1.0.0' });
+    const md = log.runs[0]!.tool.driver.rules![0]!.help!.markdown!;
+    expect(
+      htmlElements(renderGfm(md))
+        .map((e) => e.name)
+        .filter((n) => !['p', 'strong', 'code'].includes(n)),
+    ).toEqual([]);
   });
 
   it('holds the first 25,000 results past the cap and says so in the run', () => {

@@ -1,6 +1,7 @@
 import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { Finding } from '../finding.js';
 import type { ScanResult } from '../scan.js';
+import { markdownText } from './github.js';
 import { imageWhere } from './text.js';
 
 /** GitHub code scanning accepts at most this many results per run. */
@@ -112,7 +113,8 @@ function ruleDescriptor(f: Finding): ReportingDescriptor {
     help: {
       text: `Revoke and rotate this credential at its provider, then remove it from the code and its history. If it is not a secret, add "keyfence:allow" on the line or an allowlist entry in .keyfence.yaml.`,
       markdown:
-        `**${f.description}**\n\nRevoke and rotate the credential at its provider first (it may already be copied), ` +
+        // A description can come from a config file: as text, so code scanning renders no link from it.
+        `**${markdownText(f.description)}**\n\nRevoke and rotate the credential at its provider first (it may already be copied), ` +
         'then remove it from the code and from git history. If this is not a secret, add `keyfence:allow` on ' +
         'the line, or an `allowlist` entry in `.keyfence.yaml`.',
     },
