@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/cli.js';
@@ -222,4 +222,39 @@ describe('action-scan: a config path that is not a file', () => {
     expect(fileAnnotations(run)).toEqual([['deploy/app.env', '1']]);
     expect(renderedText(run.summary)).toContain('.keyfence.yaml is not a file: not read');
   });
+});
+
+describe('action-scan: an explicit config or baseline the pull request turns into a symlink', () => {
+  const cases: [string, string, 'file' | 'folder'][] = [
+    ['config', 'ci/own.yaml', 'file'],
+    ['config', 'ci/own.yaml', 'folder'],
+    ['baseline', 'ci/baseline.json', 'folder'],
+  ];
+  it.each(cases)(
+    'refuses a %s: input %s behind a symlinked %s, quoting nothing of its target',
+    (input, path, how) => {
+      const home = tempDir('keyfence-runner-home-');
+      const canary = `basic ${fake.githubPat()}`;
+      const text = `[http]\n\textraheader = AUTHORIZATION: ${canary}\n`;
+      writeFileSync(join(home, 'own.yaml'), text);
+      writeFileSync(join(home, 'baseline.json'), text);
+      const origin = new TestRepo();
+      const base = origin.commit('init', { 'README.md': 'x\n' });
+      origin.git('checkout', '-q', '-b', 'feature');
+      if (how === 'file') {
+        origin.write({ 'ci/x': 'x\n' });
+        symlinkSync(join(home, 'own.yaml'), join(origin.dir, path));
+      } else symlinkSync(home, join(origin.dir, 'ci'));
+      const head = origin.commit('link it');
+      origin.git('checkout', '-q', 'main');
+      const run = runAction(ACTION, {
+        workspace: checkout(origin, 'feature'),
+        event: pullRequest(base, head),
+        inputs: { [input]: path },
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stdout).toContain('leads through a symbolic link');
+      expect(`${run.stdout}${run.stderr}${run.summary}`).not.toContain(canary.slice(6, 20));
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import { Baseline, parseBaseline, readBaseline } from './baseline.js';
 import {
   type AllowEntrySpec,
@@ -63,6 +64,7 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
   let config: ScanConfig;
   let configSource: SettingsSource;
   if (options.explicitConfig) {
+    refuseLink(repo, options.explicitConfig, 'config');
     config = loadConfig(options.explicitConfig);
     const inRepo = repoPath(repo, options.explicitConfig);
     configSource = {
@@ -105,6 +107,7 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
     inForce: { config: configSource, ignoredChanges },
   };
   if (options.baseline) {
+    refuseLink(repo, options.baseline, 'baseline');
     const inRepo = repoPath(repo, options.baseline);
     if (inRepo === undefined) {
       result.baseline = readBaseline(options.baseline);
@@ -217,6 +220,38 @@ function repoPath(repo: string, file: string): string | undefined {
   const rel = relative(realpathSync(repo), real);
   if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
   return rel.split(sep).join('/');
+}
+
+/**
+ * A settings file named inside the checkout must not be reached through a symbolic link: the
+ * pull request could aim it at any file on the runner, and a parse error would quote it.
+ */
+function refuseLink(repo: string, file: string, what: string): void {
+  for (const top of [resolve(repo), realpathSync(repo)]) {
+    const rel = relative(top, resolve(file));
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) continue;
+    let at = top;
+    for (const part of rel.split(sep)) {
+      at = join(at, part);
+      if (!existsSync(at) && !isLink(at)) return;
+      if (isLink(at)) {
+        throw new KeyfenceError(
+          ErrorCode.INPUT_UNREADABLE,
+          `${what} ${rel.split(sep).join('/')} leads through a symbolic link in the checkout: not read`,
+          { hint: `a pull request can point a link anywhere on the runner; keep the ${what} a regular file` },
+        );
+      }
+    }
+    return;
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function plural(n: number, one: string, many: string): string {
