@@ -13,6 +13,9 @@ const FORBIDDEN: { pattern: RegExp; what: string }[] = [
   { pattern: /\b(stdout|stderr)\s*\.\s*write\s*\(/, what: 'a direct stdout/stderr write' },
   { pattern: /['"`]::[a-z-]+/, what: 'a hand-made workflow command' },
   { pattern: /['"`]##\[/, what: 'a hand-made legacy command' },
+  // A child (git, a credential helper) writing to the runner's stdout/stderr itself would print
+  // ref names, paths and remote errors unrendered: children's output is always captured.
+  { pattern: /['"`]inherit['"`]/, what: 'a child process inheriting stdout/stderr' },
 ];
 
 // @actions/core may be used to read inputs only; its printing functions would bypass the module.
