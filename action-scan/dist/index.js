@@ -53798,6 +53798,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 
 
 
+
 /** Config and baseline for a diff scan, read from the base commit rather than from the checkout. */
 function loadTrustedSettings(options) {
     const { repo } = options;
@@ -53806,6 +53807,7 @@ function loadTrustedSettings(options) {
     let config;
     let configSource;
     if (options.explicitConfig) {
+        refuseLink(repo, options.explicitConfig, 'config');
         config = loadConfig(options.explicitConfig);
         const inRepo = repoPath(repo, options.explicitConfig);
         configSource = {
@@ -53827,9 +53829,14 @@ function loadTrustedSettings(options) {
             config = defaultConfig();
             configSource = { origin: 'defaults' };
         }
-        if (checkoutFile && (0,external_node_fs_namespaceObject.lstatSync)(checkoutFile).isSymbolicLink()) {
+        const kind = checkoutFile ? (0,external_node_fs_namespaceObject.lstatSync)(checkoutFile) : undefined;
+        if (checkoutFile && kind?.isSymbolicLink()) {
             // Never read what a pull request's symlink points at (it could be any file on the runner).
             ignoredChanges.push(`${checkoutPath ?? checkoutFile} is a symbolic link: not read`);
+        }
+        else if (checkoutFile && !kind?.isFile()) {
+            // A folder in the config's place must not crash the scan (and so hide its findings).
+            ignoredChanges.push(`${checkoutPath ?? checkoutFile} is not a file: not read`);
         }
         else if (checkoutFile) {
             const text = (0,external_node_fs_namespaceObject.readFileSync)(checkoutFile, 'utf8');
@@ -53846,6 +53853,7 @@ function loadTrustedSettings(options) {
         inForce: { config: configSource, ignoredChanges },
     };
     if (options.baseline) {
+        refuseLink(repo, options.baseline, 'baseline');
         const inRepo = repoPath(repo, options.baseline);
         if (inRepo === undefined) {
             result.baseline = readBaseline(options.baseline);
@@ -53858,7 +53866,11 @@ function loadTrustedSettings(options) {
                 result.baseline = trusted;
                 result.inForce.baseline = { origin: 'base-commit', path: inRepo, commit: base };
             }
-            if ((0,external_node_fs_namespaceObject.existsSync)(options.baseline) && !(0,external_node_fs_namespaceObject.lstatSync)(options.baseline).isSymbolicLink()) {
+            const kind = (0,external_node_fs_namespaceObject.existsSync)(options.baseline) ? (0,external_node_fs_namespaceObject.lstatSync)(options.baseline) : undefined;
+            if (kind && !kind.isSymbolicLink() && !kind.isFile()) {
+                ignoredChanges.push(`${inRepo} in the pull request is not a file: not read`);
+            }
+            else if (kind && !kind.isSymbolicLink()) {
                 const proposed = tryParseBaseline((0,external_node_fs_namespaceObject.readFileSync)(options.baseline, 'utf8'), inRepo);
                 const added = proposed ? [...proposed].filter((f) => !trusted.has(f)).length : 0;
                 if (proposed === undefined)
@@ -53956,6 +53968,35 @@ function repoPath(repo, file) {
     if (rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel))
         return undefined;
     return rel.split(external_node_path_namespaceObject.sep).join('/');
+}
+/**
+ * A settings file named inside the checkout must not be reached through a symbolic link: the
+ * pull request could aim it at any file on the runner, and a parse error would quote it.
+ */
+function refuseLink(repo, file, what) {
+    for (const top of [(0,external_node_path_namespaceObject.resolve)(repo), (0,external_node_fs_namespaceObject.realpathSync)(repo)]) {
+        const rel = (0,external_node_path_namespaceObject.relative)(top, (0,external_node_path_namespaceObject.resolve)(file));
+        if (rel === '' || rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel))
+            continue;
+        let at = top;
+        for (const part of rel.split(external_node_path_namespaceObject.sep)) {
+            at = (0,external_node_path_namespaceObject.join)(at, part);
+            if (!(0,external_node_fs_namespaceObject.existsSync)(at) && !isLink(at))
+                return;
+            if (isLink(at)) {
+                throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `${what} ${rel.split(external_node_path_namespaceObject.sep).join('/')} leads through a symbolic link in the checkout: not read`, { hint: `a pull request can point a link anywhere on the runner; keep the ${what} a regular file` });
+            }
+        }
+        return;
+    }
+}
+function isLink(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.lstatSync)(path).isSymbolicLink();
+    }
+    catch {
+        return false;
+    }
 }
 function plural(n, one, many) {
     return `${n} ${n === 1 ? one : many}`;
@@ -54795,6 +54836,7 @@ function imageWhere(f) {
 //# sourceMappingURL=text.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/report/sarif.js
 
+
 /** GitHub code scanning accepts at most this many results per run. */
 const SARIF_MAX_RESULTS = 25_000;
 /** How many of `findings` findings a SARIF report holds (the first ones, up to the cap). */
@@ -54893,7 +54935,9 @@ function ruleDescriptor(f) {
         },
         help: {
             text: `Revoke and rotate this credential at its provider, then remove it from the code and its history. If it is not a secret, add "keyfence:allow" on the line or an allowlist entry in .keyfence.yaml.`,
-            markdown: `**${f.description}**\n\nRevoke and rotate the credential at its provider first (it may already be copied), ` +
+            markdown: 
+            // A description can come from a config file: as text, so code scanning renders no link from it.
+            `**${markdownText(f.description)}**\n\nRevoke and rotate the credential at its provider first (it may already be copied), ` +
                 'then remove it from the code and from git history. If this is not a secret, add `keyfence:allow` on ' +
                 'the line, or an `allowlist` entry in `.keyfence.yaml`.',
         },
@@ -55019,7 +55063,7 @@ function findingsToGithubSummary(result, options) {
             'in `.keyfence.yaml`, or accept it in a baseline (`npx keyfence baseline`) passed as `baseline:`.');
     }
     const notes = [
-        ...result.warnings.map((w) => github_text(`warning: ${w}`)),
+        ...capped(result.warnings, 'warnings: the JSON report and the log list all').map((w) => github_text(`warning: ${w}`)),
         ...problemNotes(result).map(github_text),
         ...Object.entries(options.reports ?? {}).map(([kind, file]) => `${github_text(kind)} report: <code>${html(file)}</code>`),
     ];
@@ -55113,7 +55157,8 @@ function settingsLines(result) {
         out.push('');
         if (inForce.ignoredChanges.length > 0) {
             out.push('**Changes this pull request makes to the scan settings (not applied):**', '');
-            out.push(...inForce.ignoredChanges.map((c) => `- ${github_text(c)}`), '');
+            const changes = capped(inForce.ignoredChanges, 'changes: the JSON report (config.ignoredChanges) lists all');
+            out.push(...changes.map((c) => `- ${github_text(c)}`), '');
         }
     }
     const skipped = result.problems.filter((p) => p.kind === 'skipped').length;
@@ -55122,6 +55167,11 @@ function settingsLines(result) {
         out.push(`Not scanned: ${skipped} file${skipped === 1 ? '' : 's'}, named with the reason below${all}.`, '');
     }
     return out;
+}
+/** At most 20 lines of at most 300 characters: a pull request can make these lists as long as it likes. */
+function capped(lines, more) {
+    const shown = lines.slice(0, 20).map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+    return lines.length > shown.length ? [...shown, `${lines.length - shown.length} more ${more}`] : shown;
 }
 function problemNotes(result) {
     const shown = result.problems
@@ -63639,15 +63689,8 @@ function gitTopLevel(dir) {
 function ensureRange(repo, base, head, remote = 'origin') {
     const hint = 'fetch the history the range needs: with actions/checkout set `fetch-depth: 0`; locally run `git fetch --unshallow`';
     const fetch = (args) => tryGit(repo, ['fetch', '--no-tags', '--quiet', remote, ...args]) !== undefined;
-    for (const rev of [base, head]) {
-        if (!hasCommit(repo, rev) && /^[0-9a-f]{40}$/.test(rev))
-            fetch([rev]);
-        if (!hasCommit(repo, rev)) {
-            throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `commit ${git_short(rev)} is not in this clone and could not be fetched`, {
-                hint,
-            });
-        }
-    }
+    for (const rev of [base, head])
+        ensureCommit(repo, rev, remote);
     if (rangeIsComplete(repo, base, head))
         return;
     // A shallow clone: deepen step by step, then in full, until the range's history is whole.
@@ -63658,6 +63701,16 @@ function ensureRange(repo, base, head, remote = 'origin') {
             return;
     }
     throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `this is a shallow clone and the history between ${git_short(base)} and ${git_short(head)} is missing`, { hint });
+}
+/** Makes sure one commit is in the clone, fetching it by id from the remote when it is missing. */
+function ensureCommit(repo, rev, remote = 'origin') {
+    if (!hasCommit(repo, rev) && /^[0-9a-f]{40}$/.test(rev))
+        tryGit(repo, ['fetch', '--no-tags', '--quiet', remote, rev]);
+    if (!hasCommit(repo, rev)) {
+        throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `commit ${git_short(rev)} is not in this clone and could not be fetched`, {
+            hint: 'fetch the history the range needs: with actions/checkout set `fetch-depth: 0`; locally run `git fetch --unshallow`',
+        });
+    }
 }
 /**
  * The range is complete when base and head share a merge base and no commit between them is a
@@ -63698,7 +63751,8 @@ function logArgs(range) {
         '--no-color',
         '--no-ext-diff',
         '--no-textconv',
-        '--find-renames',
+        // No rename detection: a file renamed out of an allowlisted or skipped path is scanned whole.
+        '--no-renames',
         '--cc',
     ];
     const format = `--format=${COMMIT_MARK}%H${FIELD_SEP}%an <%ae>${FIELD_SEP}%aI`;
@@ -63748,6 +63802,8 @@ async function* gitFragments(repo, range, options = {}) {
     let newLeft = 0;
     let oldLeft = [];
     const pending = [];
+    /** Paths whose blob was left out as binary in an earlier commit of the range. */
+    const skippedBinary = new Set();
     const location = () => (commit === 'staged' ? {} : { commit, author });
     /** Hands on the file's lines; `carry` keeps the last ones for the next fragment (a cut mid-file). */
     const flush = (carry = false) => {
@@ -63775,11 +63831,25 @@ async function* gitFragments(repo, range, options = {}) {
     };
     /** Ends a file's diff; a file seen to hold NULs is read from its blob and judged there. */
     const endFile = () => {
+        const wasSkipped = file?.path !== undefined && !file.skip && !file.binary && skippedBinary.has(file.path);
+        if (wasSkipped && file?.path && file.blob) {
+            // Skipped as binary earlier in the range, text now: the lines it got then were never seen.
+            skippedBinary.delete(file.path);
+            const bytes = readBlob(repo, file.blob);
+            if (Buffer.isBuffer(bytes)) {
+                file.lines = [];
+                file.lineNumbers = [];
+                if (bytes.length > 0)
+                    pending.push({ text: bytes.toString('utf8'), path: file.path, location: location() });
+            }
+        }
         flush();
         if (file?.path && file.binary && !file.skip) {
             const fragment = blobFragment(repo, file, options.scanBinaries === true);
-            if ('reason' in fragment)
+            if ('reason' in fragment) {
                 options.onSkip?.(file.path, commit, fragment.reason);
+                skippedBinary.add(file.path);
+            }
             else if (fragment.text !== '')
                 pending.push({ ...fragment, location: location() });
         }
@@ -65060,6 +65130,18 @@ function resolveScanTarget(input) {
         kind: 'files',
         description: `the checked-out files (a ${eventName || 'local'} run has no commit range; mode: history scans the git history)`,
     };
+}
+/**
+ * The base commit of a pull request or merge group event: whatever the mode, its config and
+ * baseline are the ones to trust, since the head (and so the checkout) is the pull request's.
+ */
+function pullRequestBase(eventName, payload) {
+    const at = eventName === 'pull_request' || eventName === 'pull_request_target'
+        ? ['pull_request', 'base', 'sha']
+        : eventName === 'merge_group'
+            ? ['merge_group', 'base_sha']
+            : undefined;
+    return at ? sha(payload, eventName, ...at) : undefined;
 }
 function eventRange(eventName, payload) {
     switch (eventName) {
@@ -68321,8 +68403,10 @@ async function run() {
                 hint: 'paths are relative to the workspace; check out the repository first (actions/checkout)',
             });
         }
-        const target = resolveScanTarget({ ...readEvent(env), mode: inputs.mode });
-        const primary = await scan(target, root, workspace, inputs);
+        const event = readEvent(env);
+        const target = resolveScanTarget({ ...event, mode: inputs.mode });
+        const trustedBase = pullRequestBase(event.eventName, event.payload);
+        const primary = await scan(target, root, workspace, inputs, trustedBase);
         const extra = await scanBuildOutputs(runner, inputs, workspace, primary.config);
         const result = extra.results.length > 0 ? mergeScanResults([primary.result, ...extra.results]) : primary.result;
         result.config = primary.inForce;
@@ -68361,9 +68445,14 @@ async function run() {
         fail(runner, e);
     }
 }
-async function scan(target, root, workspace, inputs) {
+async function scan(target, root, workspace, inputs, trustedBase) {
     if (target.kind === 'none' || target.kind === 'files') {
-        const { config, baseline, inForce } = withFingerprints(inputs, checkoutSettings(inputs, root, workspace));
+        // `mode: files` on a pull request still must not let the pull request pick its settings.
+        const repo = trustedBase === undefined ? undefined : topLevel(root);
+        const settings = repo !== undefined && trustedBase !== undefined
+            ? baseSettings(inputs, root, workspace, repo, trustedBase)
+            : checkoutSettings(inputs, root, workspace);
+        const { config, baseline, inForce } = withFingerprints(inputs, settings);
         const withBaseline = baseline ? { baseline } : {};
         if (target.kind === 'none')
             return { result: emptyResult(config), scanned: target.description, config, inForce };
@@ -68388,7 +68477,7 @@ async function scan(target, root, workspace, inputs) {
     }
     const resolved = target.kind === 'new-ref' ? resolveNewRef(repo, target) : resolvePushRange(repo, target);
     const { range, description } = resolved;
-    const { config, baseline, inForce } = withFingerprints(inputs, gitSettings(inputs, root, workspace, repo, range));
+    const { config, baseline, inForce } = withFingerprints(inputs, gitSettings(inputs, root, workspace, repo, range, trustedBase));
     const result = await scanGit({ repo, range, config, ...(baseline ? { baseline } : {}) });
     return {
         result,
@@ -68407,16 +68496,25 @@ function withFingerprints(inputs, settings) {
     return settings;
 }
 /**
- * Diff and push scans take config and baseline from the base commit: the pull request's
- * changes to them are reported, not obeyed. An explicit `config:` is used, and named as such.
+ * Diff and push scans, and every scan of a pull request, take config and baseline from the base
+ * commit: the pull request's changes to them are reported, not obeyed. An explicit `config:`
+ * is used, and named as such.
  */
-function gitSettings(inputs, root, workspace, repo, range) {
-    if (range.kind !== 'diff')
+function gitSettings(inputs, root, workspace, repo, range, trustedBase) {
+    if (range.kind === 'diff')
+        ensureRange(repo, range.base, range.head);
+    // A pull request's base is trusted whatever the mode (`mode: history` included).
+    const base = trustedBase ?? (range.kind === 'diff' ? range.base : undefined);
+    if (base === undefined)
         return checkoutSettings(inputs, root, workspace);
-    ensureRange(repo, range.base, range.head);
+    return baseSettings(inputs, root, workspace, repo, base);
+}
+/** Config and baseline as they are at a trusted commit; what the checkout changes is reported. */
+function baseSettings(inputs, root, workspace, repo, base) {
+    ensureCommit(repo, base);
     return loadTrustedSettings({
         repo,
-        base: range.base,
+        base,
         searchDir: (0,external_node_fs_namespaceObject.statSync)(root).isDirectory() ? root : (0,external_node_path_namespaceObject.dirname)(root),
         ...(inputs.config ? { explicitConfig: (0,external_node_path_namespaceObject.resolve)(workspace, inputs.config) } : {}),
         ...(inputs.baseline ? { baseline: (0,external_node_path_namespaceObject.resolve)(workspace, inputs.baseline) } : {}),
