@@ -1,12 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
-import picomatch from 'picomatch';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { AllowEntry } from './engine/detector.js';
 import type { FingerprintSettings } from './engine/fingerprint.js';
 import { validateRuleSpec } from './rules/compile.js';
-import { compileLinearRegex, linearRegexProblem } from './rules/linear.js';
+import {
+  compileLinearGlobs,
+  compileLinearRegex,
+  linearGlobProblem,
+  linearRegexProblem,
+} from './rules/linear.js';
 import type { RuleSpec } from './rules/types.js';
 
 /** File names looked up at the scan root, in this order. */
@@ -182,6 +186,10 @@ function readAllowlist(doc: Document, v: unknown, config: ScanConfig, at: At, pr
     const paths = stringList(entry.paths, 'paths', at, problems, [...path, 'paths']);
     const regexes = stringList(entry.regexes, 'regexes', at, problems, [...path, 'regexes']);
     const stopwords = stringList(entry.stopwords, 'stopwords', at, problems, [...path, 'stopwords']);
+    paths.forEach((glob, j) => {
+      const problem = linearGlobProblem(glob);
+      if (problem) problems.push(`${at([...path, 'paths', j])}: allowlist paths[${j}]: ${problem}`);
+    });
     regexes.forEach((re, j) => {
       const problem = linearRegexProblem(re);
       if (problem) problems.push(`${at([...path, 'regexes', j])}: allowlist regexes[${j}]: ${problem}`);
@@ -222,6 +230,17 @@ function readRules(v: unknown, config: ScanConfig, source: string, at: At, probl
       const problem = linearRegexProblem(rule.regex, typeof rule.flags === 'string' ? rule.flags : '');
       if (problem) ruleProblems.push(`${at(['rules', i, 'regex'])}: rule "${rule.id}": regex: ${problem}`);
     }
+    const allowPaths = (rule.allowlist as { paths?: unknown } | undefined)?.paths;
+    if (Array.isArray(allowPaths)) {
+      allowPaths.forEach((glob, j) => {
+        const problem = typeof glob === 'string' ? linearGlobProblem(glob) : undefined;
+        if (problem) {
+          ruleProblems.push(
+            `${at(['rules', i, 'allowlist', 'paths', j])}: rule "${rule.id}": allowlist.paths[${j}]: ${problem}`,
+          );
+        }
+      });
+    }
     const allowRegexes = (rule.allowlist as { regexes?: unknown } | undefined)?.regexes;
     if (Array.isArray(allowRegexes)) {
       allowRegexes.forEach((re, j) => {
@@ -261,7 +280,7 @@ export function compileAllowlist(specs: AllowEntrySpec[]): AllowEntry[] {
       stopwords: s.stopwords ?? [],
     };
     if (s.description !== undefined) entry.description = s.description;
-    if (s.paths) entry.paths = picomatch(s.paths, { dot: true });
+    if (s.paths) entry.paths = compileLinearGlobs(s.paths);
     return entry;
   });
 }
@@ -271,5 +290,5 @@ export function excludedPaths(config: ScanConfig): ((path: string) => boolean) |
   const globs = config.allowlist
     .filter((a) => a.paths && !a.regexes && !a.stopwords)
     .flatMap((a) => a.paths!);
-  return globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+  return globs.length > 0 ? compileLinearGlobs(globs) : undefined;
 }
