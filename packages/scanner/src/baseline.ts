@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import { type FingerprintScheme, type FingerprintSettings, LEGACY_PREFIX } from './engine/fingerprint.js';
 import type { Finding } from './finding.js';
+import { BASELINE_MAX_BYTES, readFailure, readTextFile } from './sources/files.js';
 
 type BaselineEntry = BaselineFile['findings'][number];
 
@@ -69,9 +70,9 @@ function writeBaselineFile(file: string, doc: BaselineFile): void {
 export function readBaseline(file: string): Baseline {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, BASELINE_MAX_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    const code = readFailure(e);
     throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read baseline ${file} (${code})`, {
       hint: 'create one with `keyfence baseline --output FILE`',
       cause: e,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import { type Document, LineCounter, parseDocument } from 'yaml';
@@ -12,6 +12,7 @@ import {
   linearRegexProblem,
 } from './rules/linear.js';
 import type { RuleSpec } from './rules/types.js';
+import { CONFIG_MAX_BYTES, readFailure, readTextFile } from './sources/files.js';
 
 /** File names looked up at the scan root, in this order. */
 export const CONFIG_FILE_NAMES = ['.keyfence.yaml', '.keyfence.yml'];
@@ -70,11 +71,11 @@ export function findConfigFile(root: string): string | undefined {
 export function loadConfig(file: string): ScanConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, CONFIG_MAX_BYTES);
   } catch (e) {
     throw new KeyfenceError(
       ErrorCode.INPUT_UNREADABLE,
-      `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      `cannot read config file ${file}: ${readFailure(e)}`,
       {
         hint: (names) => `check the path given to ${names.name('config')} and its permissions`,
         cause: e,
