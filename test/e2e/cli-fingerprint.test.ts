@@ -65,6 +65,28 @@ describe('what a reader of the log can learn', () => {
     expect(text.stdout + json.stdout).not.toContain(password);
   });
 
+  it('reports an entropy that leaves most of 576 guesses standing, for every one of them', () => {
+    const all = guesses();
+    const dir = tempDir();
+    const lines = all.map((g) => `DATABASE_URL=postgres://app:${g}@db.internal:5432/app\n`);
+    writeFileSync(join(dir, '.env'), lines.join(''));
+    const run = keyfence(['scan', '.', '--format', 'json'], dir);
+    const findings = JSON.parse(run.stdout).findings as { location: { line: number }; entropy: number }[];
+    expect(findings).toHaveLength(all.length);
+    const bits = (s: string): number => {
+      const counts = new Map<string, number>();
+      for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+      return [...counts.values()].reduce((h, n) => h - (n / s.length) * Math.log2(n / s.length), 0);
+    };
+    // A reader keeps the guesses whose entropy agrees with the reported value to its last digit.
+    const standing = findings.map((f) => {
+      const step = 10 ** -(String(f.entropy).split('.')[1] ?? '').length;
+      return all.filter((g) => Math.abs(bits(g) - f.entropy) < step).length;
+    });
+    expect(Math.min(...standing)).toBeGreaterThanOrEqual(all.length / 4);
+    expect(all.filter((g) => run.stdout.includes(`:${g}@`) || run.stdout.includes(`"${g}"`))).toEqual([]);
+  });
+
   it('prints a short keyed fingerprint with KEYFENCE_FINGERPRINT_KEY, stable per key, other for another key', () => {
     const { dir } = repoWithWeakPassword();
     const scan = (key: string) =>
