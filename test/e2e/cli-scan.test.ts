@@ -268,6 +268,23 @@ describe('keyfence scan on bad input', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('exits 2 with one line naming the file for a YAML alias bomb in the config', () => {
+    const names = 'abcdefghij';
+    const lines = [`a: &a [${Array(9).fill('"x"').join(', ')}]`];
+    for (let i = 1; i < names.length; i++)
+      lines.push(
+        `${names[i]}: &${names[i]} [${Array(9)
+          .fill(`*${names[i - 1]}`)
+          .join(', ')}]`,
+      );
+    const dir = workspace({ '.keyfence.yaml': `${lines.join('\n')}\n` });
+    const run = keyfence(['scan'], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/invalid config file \S*\.keyfence\.yaml:\n\s+\S*\.keyfence\.yaml: .*alias/i);
+    expect(run.stderr).not.toContain('internal error');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('exits 2 for a malformed config file and names the line', () => {
     const dir = workspace({ '.keyfence.yaml': 'allowlist:\n  - paths: [a\nrules: 3\n' });
     const run = keyfence(['scan'], dir);

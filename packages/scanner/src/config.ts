@@ -101,7 +101,13 @@ export function parseConfig(text: string, source: string): ScanConfig {
     );
   }
   if (problems.length > 0) throw configError(source, problems);
-  const raw = (doc.toJS() ?? {}) as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (e) {
+    // The YAML library refuses alias bombs (and other documents too costly to expand) here.
+    throw configError(source, [`${source}: ${(e as Error).message}`]);
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(source, [`${source}:1: the config must be a mapping (keys: ${TOP_KEYS.join(', ')})`]);
   }
