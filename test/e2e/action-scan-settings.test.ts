@@ -71,6 +71,29 @@ describe('action-scan artifacts that match nothing', () => {
     expect(run.stdout).not.toContain(inZip);
   });
 
+  it('does not follow a checked-out link out of the workspace to find artifacts', () => {
+    const workspace = cleanWorkspace();
+    const home = tempDir('keyfence-home-');
+    const elsewhere = fake.awsAccessKeyId();
+    writeFileSync(join(home, 'app.zip'), zipSync({ 'app.properties': strToU8(`key=${elsewhere}\n`) }));
+    // The pull request commits the artifact folder, and one artifact, as links to the runner's files.
+    symlinkSync(home, join(workspace, 'dist'));
+    mkdirSync(join(workspace, 'out'));
+    symlinkSync(join(home, 'app.zip'), join(workspace, 'out', 'app.zip'));
+    const run = runAction(ACTION, {
+      workspace,
+      event: DISPATCH,
+      inputs: { artifacts: 'dist/*.zip\nout/app.zip\n' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs['findings']).toBe('0');
+    expect(commands(run, 'warning')).toEqual([
+      'input "artifacts": "dist/*.zip" leads out of the workspace through a symbolic link; not scanned',
+      'input "artifacts": "out/app.zip" leads out of the workspace through a symbolic link; not scanned',
+    ]);
+    expect(run.stdout).not.toContain(elsewhere);
+  });
+
   it('passes a clean run whose only glob matches nothing, with the warning', () => {
     const run = runAction(ACTION, {
       workspace: cleanWorkspace(),
