@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,19 @@ describe('what a reader of the log can learn', () => {
   });
 });
 
+describe('a weak fingerprint key', () => {
+  it('is warned about, without showing it; a long random key is not', () => {
+    const { dir } = repoWithWeakPassword();
+    const scan = (key: string) =>
+      keyfence(['scan', '.'], dir, { env: { ...process.env, NO_COLOR: '1', KEYFENCE_FINGERPRINT_KEY: key } });
+    const weak = scan('acme42');
+    expect(weak.stdout + weak.stderr).toContain('the fingerprint key is only 6 characters long');
+    expect(weak.stdout + weak.stderr).not.toContain('acme42');
+    const strong = scan(randomBytes(32).toString('hex'));
+    expect(strong.stdout + strong.stderr).not.toContain('the fingerprint key is only');
+  });
+});
+
 describe('baseline migration', () => {
   it('still accepts v1 entries with a notice; rewriting keeps exactly them, as v2, which matches silently', () => {
     const token = fake.githubPat();
@@ -146,7 +159,7 @@ describe('baseline migration', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'app.env'), `TOKEN=${fake.githubPat()}\n`);
     expect(keyfence(['baseline', '.', '--output', 'b.json'], dir).code).toBe(0);
-    const env = { ...process.env, NO_COLOR: '1', KEYFENCE_FINGERPRINT_KEY: 'k' };
+    const env = { ...process.env, NO_COLOR: '1', KEYFENCE_FINGERPRINT_KEY: randomBytes(32).toString('hex') };
     const keyed = keyfence(['scan', '.', '--baseline', 'b.json'], dir, { env });
     expect(keyed.code).toBe(0);
     expect(keyed.stdout).toMatch(/b\.json was written without a fingerprint key; its entries still match/);
