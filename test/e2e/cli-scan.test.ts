@@ -259,6 +259,22 @@ describe('keyfence scan on bad input', () => {
     expect(run.stderr).toMatch(/cannot read config file \S*big\.yaml: larger than 4 MiB/);
   });
 
+  it('does not follow a symbolic link into .git, where the runner keeps the checkout token', () => {
+    const token = fake.githubPat();
+    const dir = workspace({ '.git/config': `[http]\n\textraheader = AUTHORIZATION: bearer ${token}\n` });
+    symlinkSync(join(dir, '.git', 'config'), join(dir, 'config.txt'));
+    symlinkSync('.git', join(dir, 'gitdir'));
+    const run = keyfence(['scan', '--format', 'json', '--follow-symlinks'], dir);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings).toEqual([]);
+    expect(report.problems.map((p: { path: string; message: string }) => [p.path, p.message])).toEqual([
+      ['config.txt', 'symbolic link into .git; not followed'],
+      ['gitdir', 'symbolic link into .git; not followed'],
+    ]);
+    expectNoSecret(run, token);
+  });
+
   it('exits 2 with a clear message for a path that does not exist', () => {
     const dir = tempDir();
     const run = keyfence(['scan', 'no/such/dir'], dir);

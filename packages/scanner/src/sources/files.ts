@@ -188,6 +188,11 @@ export function listFiles(
             problems.push({ kind: 'unreadable', path: rel, message: 'broken or looping symbolic link' });
             continue;
           }
+          // The walk skips .git, where the runner keeps the checkout's token: so does a link into it.
+          if (relative(realRoot, realFile).split(sep).includes('.git')) {
+            problems.push({ kind: 'skipped', path: rel, message: 'symbolic link into .git; not followed' });
+            continue;
+          }
           if (!options.followSymlinks && !insideRoot(realFile)) {
             problems.push({
               kind: 'skipped',
