@@ -130,6 +130,19 @@ export function parseConfig(text: string, source: string): ScanConfig {
   }
   config.disabledRules = stringList(r.disabledRules, 'disabledRules', at, problems);
   readSkip(r.skip, config, at, problems);
+  const globs =
+    countGlobs(r.allowlist) +
+    (Array.isArray(r.rules) ? r.rules : []).reduce(
+      (n: number, rule: unknown) => n + countGlobs([(rule as { allowlist?: unknown } | null)?.allowlist]),
+      0,
+    );
+  if (globs > MAX_PATH_GLOBS) {
+    // Every file is matched against every glob: a config with a few hundred thousand took minutes.
+    problems.push(
+      `${source}: ${globs} path globs; at most ${MAX_PATH_GLOBS} (use ** and {a,b} to cover more)`,
+    );
+    throw configError(source, problems);
+  }
   readAllowlist(doc, r.allowlist, config, at, problems);
   readRules(r.rules, config, source, at, problems);
   if (problems.length > 0) throw configError(source, problems);
@@ -168,6 +181,17 @@ function readSkip(v: unknown, config: ScanConfig, at: At, problems: string[]): v
     else if (key === 'binaries') config.skipBinaries = value;
     else config.respectGitignore = value;
   }
+}
+
+/** Path globs a config may hold in all (allowlist and rule allowlists). */
+const MAX_PATH_GLOBS = 1000;
+
+function countGlobs(entries: unknown): number {
+  if (!Array.isArray(entries)) return 0;
+  return entries.reduce((n: number, e: unknown) => {
+    const paths = (e as { paths?: unknown } | null)?.paths;
+    return n + (Array.isArray(paths) ? paths.length : 0);
+  }, 0);
 }
 
 function readAllowlist(doc: Document, v: unknown, config: ScanConfig, at: At, problems: string[]): void {

@@ -160,6 +160,17 @@ describe('config path globs on the linear-time engine', () => {
     expect(cases.map(([p]) => [p, excluded?.(p)])).toEqual(cases);
   });
 
+  it('refuses more path globs than a scan can match every file against, naming the file', () => {
+    const globs = Array.from({ length: 1001 }, (_, i) => JSON.stringify(`d${i}/*.x`)).join(', ');
+    expect(() => parseConfig(yaml(['allowlist:', `  - paths: [${globs}]`]), 'k.yaml')).toThrow(
+      /k\.yaml: 1001 path globs; at most 1000/,
+    );
+    const under = Array.from({ length: 1000 }, (_, i) => JSON.stringify(`d${i}/*.x`)).join(', ');
+    expect(
+      excludedPaths(parseConfig(yaml(['allowlist:', `  - paths: [${under}]`]), 'k.yaml'))?.('d999/a.x'),
+    ).toBe(true);
+  });
+
   it('names a glob the linear-time engine cannot run, with its line', () => {
     expect(() => parseConfig(yaml(['allowlist:', '  - paths: ["!(a)*"]']), 'k.yaml')).toThrow(
       /k\.yaml:2: allowlist paths\[0\]: negated extglobs/,
