@@ -46245,7 +46245,259 @@ class Fingerprinter {
     }
 }
 //# sourceMappingURL=fingerprint.js.map
+// EXTERNAL MODULE: ../node_modules/ignore/index.js
+var ignore = __nccwpck_require__(8592);
+;// CONCATENATED MODULE: ../packages/scanner/dist/sources/files.js
+
+
+
+
+/** Settings files are small; a bigger one is refused rather than read into memory. */
+const CONFIG_MAX_BYTES = 4 * 1024 * 1024;
+const BASELINE_MAX_BYTES = 64 * 1024 * 1024;
+const GITIGNORE_MAX_BYTES = 4 * 1024 * 1024;
+const LOCKFILES = new Set([
+    'package-lock.json',
+    'npm-shrinkwrap.json',
+    'yarn.lock',
+    'pnpm-lock.yaml',
+    'bun.lockb',
+    'bun.lock',
+    'Cargo.lock',
+    'go.sum',
+    'poetry.lock',
+    'Pipfile.lock',
+    'uv.lock',
+    'Gemfile.lock',
+    'composer.lock',
+    'packages.lock.json',
+    'gradle.lockfile',
+    'flake.lock',
+    'mix.lock',
+    'pubspec.lock',
+    'Podfile.lock',
+]);
+const BINARY_EXT = new Set(('png jpg jpeg gif bmp ico webp tif tiff psd avif heic svgz woff woff2 ttf otf eot mp3 mp4 m4a wav ogg ' +
+    'flac avi mov mkv webm pdf zip gz tgz bz2 xz zst 7z rar tar jar war ear whl nupkg class so dylib dll exe ' +
+    'o a lib obj bin dat pyc pyo wasm node iso dmg deb rpm sqlite db').split(' '));
+/** Whether a file name is a dependency lock file (skipped by default: full of hashes, never secrets). */
+function isLockfile(name) {
+    return LOCKFILES.has(name);
+}
+/** Whether a file's extension says it is binary. */
+function hasBinaryExtension(name) {
+    const dot = name.lastIndexOf('.');
+    return dot > 0 && BINARY_EXT.has(name.slice(dot + 1).toLowerCase());
+}
+/** Whether a file is skipped by its name alone: a lock file, or binary by extension. */
+function skipsName(name, options) {
+    return (options.skipLockfiles && isLockfile(name)) || (options.skipBinaries && hasBinaryExtension(name));
+}
+/** Whether bytes look binary: a NUL in the first 8 KB, as git decides. */
+function looksBinary(buf) {
+    return buf.subarray(0, 8192).includes(0);
+}
+/**
+ * Collects the files under the given roots, reporting (not throwing on) unreadable ones.
+ * Synchronous: listing is thousands of tiny system calls, where a thread-pool round trip each
+ * costs more than the call itself.
+ */
+function listFiles(roots, options) {
+    const files = [];
+    const problems = [];
+    let skipped = 0;
+    const seenDirs = new Set();
+    // Real paths of the files listed, so a file reached through a link too is scanned once.
+    const seenFiles = new Map();
+    for (const root of roots) {
+        const rootAbs = (0,external_node_path_namespaceObject.resolve)(root);
+        let st;
+        try {
+            st = (0,external_node_fs_namespaceObject.statSync)(rootAbs);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOENT' || code === 'ENOTDIR') {
+                throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such file or folder: ${root}`, {
+                    hint: 'check the path; keyfence scan takes folders and files, e.g. `keyfence scan .`',
+                });
+            }
+            throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read ${root}: ${code ?? 'error'}`, {
+                hint: 'check the permissions of the path',
+            });
+        }
+        if (st.isFile()) {
+            files.push({ abs: rootAbs, path: root, size: st.size });
+            continue;
+        }
+        const gitignore = options.respectGitignore && insideGitWorkTree(rootAbs);
+        // The root itself was named by the user, so a link there is trusted; links below it are not.
+        const realRoot = (0,external_node_fs_namespaceObject.realpathSync)(rootAbs);
+        const insideRoot = (real) => real === realRoot || real.startsWith(realRoot.endsWith(external_node_path_namespaceObject.sep) ? realRoot : realRoot + external_node_path_namespaceObject.sep);
+        const walk = (dirAbs, ignores) => {
+            let real;
+            try {
+                real = (0,external_node_fs_namespaceObject.realpathSync)(dirAbs);
+            }
+            catch {
+                problems.push({
+                    kind: 'unreadable',
+                    path: toPosix((0,external_node_path_namespaceObject.relative)(rootAbs, dirAbs)),
+                    message: 'broken link',
+                });
+                return;
+            }
+            if (seenDirs.has(real))
+                return; // a symlink loop, or a folder reached twice
+            seenDirs.add(real);
+            let entries;
+            try {
+                entries = (0,external_node_fs_namespaceObject.readdirSync)(dirAbs, { withFileTypes: true });
+            }
+            catch (e) {
+                problems.push({
+                    kind: 'unreadable',
+                    path: toPosix((0,external_node_path_namespaceObject.relative)(rootAbs, dirAbs)) || '.',
+                    message: `cannot list folder (${e.code ?? 'error'})`,
+                });
+                return;
+            }
+            let scoped = ignores;
+            if (gitignore && entries.some((e) => e.name === '.gitignore')) {
+                try {
+                    const ig = ignore().add(readTextFile((0,external_node_path_namespaceObject.join)(dirAbs, '.gitignore'), GITIGNORE_MAX_BYTES));
+                    scoped = [...ignores, { base: dirAbs, ig }];
+                }
+                catch {
+                    // An unreadable .gitignore ignores nothing.
+                }
+            }
+            entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+            for (const ent of entries) {
+                const abs = (0,external_node_path_namespaceObject.join)(dirAbs, ent.name);
+                const rel = toPosix((0,external_node_path_namespaceObject.relative)(rootAbs, abs));
+                if (ent.name === '.git')
+                    continue;
+                let isDir = ent.isDirectory();
+                let isFile = ent.isFile();
+                let size = 0;
+                const viaLink = ent.isSymbolicLink();
+                let realFile = (0,external_node_path_namespaceObject.join)(real, ent.name);
+                if (viaLink) {
+                    try {
+                        realFile = (0,external_node_fs_namespaceObject.realpathSync)(abs);
+                        const t = (0,external_node_fs_namespaceObject.statSync)(realFile);
+                        isDir = t.isDirectory();
+                        isFile = t.isFile();
+                        size = t.size;
+                    }
+                    catch {
+                        problems.push({ kind: 'unreadable', path: rel, message: 'broken or looping symbolic link' });
+                        continue;
+                    }
+                    // The walk skips .git, where the runner keeps the checkout's token: so does a link into it.
+                    if ((0,external_node_path_namespaceObject.relative)(realRoot, realFile).split(external_node_path_namespaceObject.sep).includes('.git')) {
+                        problems.push({ kind: 'skipped', path: rel, message: 'symbolic link into .git; not followed' });
+                        continue;
+                    }
+                    if (!options.followSymlinks && !insideRoot(realFile)) {
+                        problems.push({
+                            kind: 'skipped',
+                            path: rel,
+                            message: 'symbolic link leads out of the scanned folder; not followed (--follow-symlinks follows it)',
+                        });
+                        continue;
+                    }
+                }
+                if (scoped.some(({ base, ig }) => ig.ignores(toPosix((0,external_node_path_namespaceObject.relative)(base, abs)) + (isDir ? '/' : ''))))
+                    continue;
+                if (options.exclude?.(rel))
+                    continue;
+                if (isDir && viaLink) {
+                    linked.push([abs, scoped]);
+                }
+                else if (isDir) {
+                    walk(abs, scoped);
+                }
+                else if (isFile) {
+                    if (skipsName(ent.name, options)) {
+                        skipped++;
+                        continue;
+                    }
+                    if (size === 0) {
+                        try {
+                            size = (0,external_node_fs_namespaceObject.statSync)(abs).size;
+                        }
+                        catch (e) {
+                            problems.push({
+                                kind: 'unreadable',
+                                path: rel,
+                                message: `cannot stat (${e.code})`,
+                            });
+                            continue;
+                        }
+                    }
+                    const seen = seenFiles.get(realFile);
+                    if (seen === undefined) {
+                        seenFiles.set(realFile, { index: files.length, viaLink });
+                        files.push({ abs, path: rel, size });
+                    }
+                    else if (seen.viaLink && !viaLink) {
+                        // Report the file under its own name rather than under a link's.
+                        files[seen.index] = { abs, path: rel, size };
+                        seen.viaLink = false;
+                    }
+                }
+            }
+        };
+        // Linked folders come last, so a folder reached both ways is reported under its own name.
+        const linked = [];
+        walk(rootAbs, []);
+        for (let next = linked.shift(); next; next = linked.shift())
+            walk(...next);
+    }
+    return { files, problems, skipped };
+}
+/** A read of a settings file refused before it began: not a regular file, or too large. */
+class NotReadableText extends Error {
+}
+/**
+ * Reads a settings file (config, baseline, .gitignore) as UTF-8, refusing anything but a regular
+ * file of at most `maxBytes`: a committed link to /dev/zero or a FIFO must fail, not hang the scan.
+ */
+function readTextFile(file, maxBytes) {
+    // Non-blocking, so opening a FIFO with no writer returns at once instead of waiting for one.
+    const fd = (0,external_node_fs_namespaceObject.openSync)(file, external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NONBLOCK ?? 0));
+    try {
+        const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+        if (!st.isFile())
+            throw new NotReadableText('not a regular file');
+        if (st.size > maxBytes)
+            throw new NotReadableText(`larger than ${maxBytes / (1024 * 1024)} MiB`);
+        return (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+/** Why a settings file could not be read, for an error line. */
+function readFailure(e) {
+    return e instanceof NotReadableText ? e.message : (e.code ?? 'error');
+}
+function insideGitWorkTree(dir) {
+    for (let d = dir;; d = (0,external_node_path_namespaceObject.dirname)(d)) {
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(d, '.git')))
+            return true;
+        if ((0,external_node_path_namespaceObject.dirname)(d) === d)
+            return false;
+    }
+}
+function toPosix(p) {
+    return external_node_path_namespaceObject.sep === '/' ? p : p.split(external_node_path_namespaceObject.sep).join('/');
+}
+//# sourceMappingURL=files.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/baseline.js
+
 
 
 
@@ -46297,10 +46549,10 @@ function writeBaselineFile(file, doc) {
 function readBaseline(file) {
     let text;
     try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+        text = readTextFile(file, BASELINE_MAX_BYTES);
     }
     catch (e) {
-        const code = e.code ?? 'error';
+        const code = readFailure(e);
         throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read baseline ${file} (${code})`, {
             hint: 'create one with `keyfence baseline --output FILE`',
             cause: e,
@@ -46341,6 +46593,8 @@ function parseBaseline(text, file) {
     }
     return baseline;
 }
+/** Fingerprint keys shorter than this get a warning: a reader could guess them. */
+const MIN_KEY_CHARS = 16;
 /**
  * The fingerprint settings for a scan (keyed when `key` is set; v1 too only while the baseline
  * holds v1 entries) and the notices to print about the baseline in force.
@@ -46356,6 +46610,11 @@ reported = true) {
     }
     const scheme = settings.key === undefined ? 'scrypt' : 'hmac';
     const warnings = [];
+    if (settings.key !== undefined && settings.key.length < MIN_KEY_CHARS) {
+        // A key short enough to guess lets a reader guess key and secret together.
+        warnings.push(`the fingerprint key is only ${settings.key.length} characters long: a reader could guess it along with ` +
+            `a secret; use at least ${MIN_KEY_CHARS} random characters (e.g. \`openssl rand -hex 32\`)`);
+    }
     const rewrite = `rewrite it with \`keyfence baseline --baseline ${baseline?.file} --output ${baseline?.file}\``;
     if (baseline && baseline.legacyEntries > 0) {
         settings.legacy = 'v1';
@@ -46389,12 +46648,12 @@ function acceptedByBaseline(baseline, finding) {
     return accepted;
 }
 //# sourceMappingURL=baseline.js.map
-// EXTERNAL MODULE: ../node_modules/picomatch/index.js
-var picomatch = __nccwpck_require__(5180);
 // EXTERNAL MODULE: ../node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(6637);
 // EXTERNAL MODULE: ../node_modules/safe-regex2/index.js
 var safe_regex2 = __nccwpck_require__(8598);
+// EXTERNAL MODULE: ../node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(5180);
 ;// CONCATENATED MODULE: ../node_modules/re2js/build/index.js
 /*!
 * re2js
@@ -53211,6 +53470,7 @@ function re(stringsOrFlags, ...values) {
 
 ;// CONCATENATED MODULE: ../packages/scanner/dist/rules/linear.js
 
+
 // RE2 silently reads some JavaScript syntax as something else (`\k<name>` as the letters
 // "k<name>"), so these are refused before translation rather than matched wrongly.
 const UNSUPPORTED = [
@@ -53253,6 +53513,44 @@ function compileLinearRegex(source, flags = '') {
 /** The source with `\\` pairs blanked, so `\\1` (a backslash, then 1) is not read as `\1`. */
 function stripEscapedBackslashes(source) {
     return source.replace(/\\\\/g, '__');
+}
+// What picomatch adds so that `*` never matches `.`, `..` or an empty segment. Paths the scanner
+// matches are normalised (no such segments), so these change nothing there and can go: RE2 has
+// no lookaround.
+const GLOB_LOOKAROUNDS = ['(?!\\.{1,2}(?:\\/|$))', '(?!(?:^|\\/)\\.{1,2}(?:\\/|$))', '(?=.)'];
+/**
+ * Compiles path globs from a user's config (picomatch syntax) for the linear-time engine: picomatch
+ * alone makes backtracking regexes, and `*a*a*a*a*a*a*b` took minutes on one long file name.
+ */
+function compileLinearGlobs(globs) {
+    const compiled = globs.map(compileLinearGlob);
+    return (path) => compiled.some((match) => match(path));
+}
+/** Why a config path glob cannot run on the linear-time engine, or undefined when it can. */
+function linearGlobProblem(glob) {
+    try {
+        compileLinearGlob(glob);
+    }
+    catch (e) {
+        return `${e.message} (path globs run on a linear-time engine; docs/configuration.md)`;
+    }
+    return undefined;
+}
+function compileLinearGlob(glob) {
+    let body = glob;
+    let negated = false;
+    // A leading `!` negates the glob, as picomatch reads it; `!(…)` is an extglob, not a negation.
+    while (body.startsWith('!') && !body.startsWith('!(')) {
+        negated = !negated;
+        body = body.slice(1);
+    }
+    let source = picomatch.makeRe(body, { dot: true, nonegate: true }).source;
+    for (const look of GLOB_LOOKAROUNDS)
+        source = source.split(look).join('');
+    if (/\(\?<?[=!]/.test(source))
+        throw new Error('negated extglobs `!(…)` are not supported');
+    const re = RE2JS.compile(RE2JS.translateRegExp(source));
+    return negated ? (path) => !re.test(path) : (path) => re.test(path);
 }
 //# sourceMappingURL=linear.js.map
 ;// CONCATENATED MODULE: ../packages/scanner/dist/rules/prefix.js
@@ -53422,7 +53720,6 @@ function classEnd(source, open) {
 
 
 
-
 /** Default characters around a keyword hit that a rule's regex may look at. */
 const WINDOW_BEFORE = 256;
 const WINDOW_AFTER = 2048;
@@ -53548,7 +53845,7 @@ function compileRule(spec, userSupplied = false) {
         ignoreCase: (spec.flags ?? '').includes('i') || spec.regex.startsWith('(?i)'),
         allowTarget: spec.allowlist?.regexTarget ?? 'secret',
         stopwords: (spec.allowlist?.stopwords ?? []).map((s) => s.toLowerCase()),
-        allowPaths: paths.length > 0 ? picomatch(paths, { dot: true }) : undefined,
+        allowPaths: paths.length > 0 ? compileLinearGlobs(paths) : undefined,
         generic: spec.id.startsWith('generic-') || (spec.confidence ?? 'high') !== 'high',
         linear,
     };
@@ -53589,10 +53886,10 @@ function findConfigFile(root) {
 function loadConfig(file) {
     let text;
     try {
-        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+        text = readTextFile(file, CONFIG_MAX_BYTES);
     }
     catch (e) {
-        throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read config file ${file}: ${e.code ?? 'error'}`, {
+        throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read config file ${file}: ${readFailure(e)}`, {
             hint: (names) => `check the path given to ${names.name('config')} and its permissions`,
             cause: e,
         });
@@ -53614,7 +53911,14 @@ function parseConfig(text, source) {
     }
     if (problems.length > 0)
         throw configError(source, problems);
-    const raw = (doc.toJS() ?? {});
+    let raw;
+    try {
+        raw = doc.toJS() ?? {};
+    }
+    catch (e) {
+        // The YAML library refuses alias bombs (and other documents too costly to expand) here.
+        throw configError(source, [`${source}: ${e.message}`]);
+    }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
         throw configError(source, [`${source}:1: the config must be a mapping (keys: ${TOP_KEYS.join(', ')})`]);
     }
@@ -53640,6 +53944,13 @@ function parseConfig(text, source) {
     }
     config.disabledRules = stringList(r.disabledRules, 'disabledRules', at, problems);
     readSkip(r.skip, config, at, problems);
+    const globs = countGlobs(r.allowlist) +
+        (Array.isArray(r.rules) ? r.rules : []).reduce((n, rule) => n + countGlobs([rule?.allowlist]), 0);
+    if (globs > MAX_PATH_GLOBS) {
+        // Every file is matched against every glob: a config with a few hundred thousand took minutes.
+        problems.push(`${source}: ${globs} path globs; at most ${MAX_PATH_GLOBS} (use ** and {a,b} to cover more)`);
+        throw configError(source, problems);
+    }
     readAllowlist(doc, r.allowlist, config, at, problems);
     readRules(r.rules, config, source, at, problems);
     if (problems.length > 0)
@@ -53677,6 +53988,16 @@ function readSkip(v, config, at, problems) {
             config.respectGitignore = value;
     }
 }
+/** Path globs a config may hold in all (allowlist and rule allowlists). */
+const MAX_PATH_GLOBS = 1000;
+function countGlobs(entries) {
+    if (!Array.isArray(entries))
+        return 0;
+    return entries.reduce((n, e) => {
+        const paths = e?.paths;
+        return n + (Array.isArray(paths) ? paths.length : 0);
+    }, 0);
+}
 function readAllowlist(doc, v, config, at, problems) {
     if (v === undefined)
         return;
@@ -53700,6 +54021,11 @@ function readAllowlist(doc, v, config, at, problems) {
         const paths = stringList(entry.paths, 'paths', at, problems, [...path, 'paths']);
         const regexes = stringList(entry.regexes, 'regexes', at, problems, [...path, 'regexes']);
         const stopwords = stringList(entry.stopwords, 'stopwords', at, problems, [...path, 'stopwords']);
+        paths.forEach((glob, j) => {
+            const problem = linearGlobProblem(glob);
+            if (problem)
+                problems.push(`${at([...path, 'paths', j])}: allowlist paths[${j}]: ${problem}`);
+        });
         regexes.forEach((re, j) => {
             const problem = linearRegexProblem(re);
             if (problem)
@@ -53745,6 +54071,15 @@ function readRules(v, config, source, at, problems) {
             if (problem)
                 ruleProblems.push(`${at(['rules', i, 'regex'])}: rule "${rule.id}": regex: ${problem}`);
         }
+        const allowPaths = rule.allowlist?.paths;
+        if (Array.isArray(allowPaths)) {
+            allowPaths.forEach((glob, j) => {
+                const problem = typeof glob === 'string' ? linearGlobProblem(glob) : undefined;
+                if (problem) {
+                    ruleProblems.push(`${at(['rules', i, 'allowlist', 'paths', j])}: rule "${rule.id}": allowlist.paths[${j}]: ${problem}`);
+                }
+            });
+        }
         const allowRegexes = rule.allowlist?.regexes;
         if (Array.isArray(allowRegexes)) {
             allowRegexes.forEach((re, j) => {
@@ -53778,7 +54113,7 @@ function compileAllowlist(specs) {
         if (s.description !== undefined)
             entry.description = s.description;
         if (s.paths)
-            entry.paths = picomatch(s.paths, { dot: true });
+            entry.paths = compileLinearGlobs(s.paths);
         return entry;
     });
 }
@@ -53787,7 +54122,7 @@ function excludedPaths(config) {
     const globs = config.allowlist
         .filter((a) => a.paths && !a.regexes && !a.stopwords)
         .flatMap((a) => a.paths);
-    return globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+    return globs.length > 0 ? compileLinearGlobs(globs) : undefined;
 }
 //# sourceMappingURL=config.js.map
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -54529,7 +54864,9 @@ class Detector {
                 fingerprint,
                 fingerprintScheme: this.#fingerprints.scheme,
                 ...(legacy === undefined ? {} : { legacyFingerprint: legacy }),
-                entropy: Math.round(shannonEntropy(m.secret) * 100) / 100,
+                // Whole bits only: with two decimals, anyone could compute it for a list of guessed
+                // passwords and keep the few that agree.
+                entropy: Math.floor(shannonEntropy(m.secret)),
                 confidence: m.rule.confidence,
                 tags: m.rule.tags,
             });
@@ -61487,222 +61824,6 @@ class FindingCollector {
     }
 }
 //# sourceMappingURL=collect.js.map
-// EXTERNAL MODULE: ../node_modules/ignore/index.js
-var ignore = __nccwpck_require__(8592);
-;// CONCATENATED MODULE: ../packages/scanner/dist/sources/files.js
-
-
-
-
-const LOCKFILES = new Set([
-    'package-lock.json',
-    'npm-shrinkwrap.json',
-    'yarn.lock',
-    'pnpm-lock.yaml',
-    'bun.lockb',
-    'bun.lock',
-    'Cargo.lock',
-    'go.sum',
-    'poetry.lock',
-    'Pipfile.lock',
-    'uv.lock',
-    'Gemfile.lock',
-    'composer.lock',
-    'packages.lock.json',
-    'gradle.lockfile',
-    'flake.lock',
-    'mix.lock',
-    'pubspec.lock',
-    'Podfile.lock',
-]);
-const BINARY_EXT = new Set(('png jpg jpeg gif bmp ico webp tif tiff psd avif heic svgz woff woff2 ttf otf eot mp3 mp4 m4a wav ogg ' +
-    'flac avi mov mkv webm pdf zip gz tgz bz2 xz zst 7z rar tar jar war ear whl nupkg class so dylib dll exe ' +
-    'o a lib obj bin dat pyc pyo wasm node iso dmg deb rpm sqlite db').split(' '));
-/** Whether a file name is a dependency lock file (skipped by default: full of hashes, never secrets). */
-function isLockfile(name) {
-    return LOCKFILES.has(name);
-}
-/** Whether a file's extension says it is binary. */
-function hasBinaryExtension(name) {
-    const dot = name.lastIndexOf('.');
-    return dot > 0 && BINARY_EXT.has(name.slice(dot + 1).toLowerCase());
-}
-/** Whether a file is skipped by its name alone: a lock file, or binary by extension. */
-function skipsName(name, options) {
-    return (options.skipLockfiles && isLockfile(name)) || (options.skipBinaries && hasBinaryExtension(name));
-}
-/** Whether bytes look binary: a NUL in the first 8 KB, as git decides. */
-function looksBinary(buf) {
-    return buf.subarray(0, 8192).includes(0);
-}
-/**
- * Collects the files under the given roots, reporting (not throwing on) unreadable ones.
- * Synchronous: listing is thousands of tiny system calls, where a thread-pool round trip each
- * costs more than the call itself.
- */
-function listFiles(roots, options) {
-    const files = [];
-    const problems = [];
-    let skipped = 0;
-    const seenDirs = new Set();
-    // Real paths of the files listed, so a file reached through a link too is scanned once.
-    const seenFiles = new Map();
-    for (const root of roots) {
-        const rootAbs = (0,external_node_path_namespaceObject.resolve)(root);
-        let st;
-        try {
-            st = (0,external_node_fs_namespaceObject.statSync)(rootAbs);
-        }
-        catch (e) {
-            const code = e.code;
-            if (code === 'ENOENT' || code === 'ENOTDIR') {
-                throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no such file or folder: ${root}`, {
-                    hint: 'check the path; keyfence scan takes folders and files, e.g. `keyfence scan .`',
-                });
-            }
-            throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read ${root}: ${code ?? 'error'}`, {
-                hint: 'check the permissions of the path',
-            });
-        }
-        if (st.isFile()) {
-            files.push({ abs: rootAbs, path: root, size: st.size });
-            continue;
-        }
-        const gitignore = options.respectGitignore && insideGitWorkTree(rootAbs);
-        // The root itself was named by the user, so a link there is trusted; links below it are not.
-        const realRoot = (0,external_node_fs_namespaceObject.realpathSync)(rootAbs);
-        const insideRoot = (real) => real === realRoot || real.startsWith(realRoot.endsWith(external_node_path_namespaceObject.sep) ? realRoot : realRoot + external_node_path_namespaceObject.sep);
-        const walk = (dirAbs, ignores) => {
-            let real;
-            try {
-                real = (0,external_node_fs_namespaceObject.realpathSync)(dirAbs);
-            }
-            catch {
-                problems.push({
-                    kind: 'unreadable',
-                    path: toPosix((0,external_node_path_namespaceObject.relative)(rootAbs, dirAbs)),
-                    message: 'broken link',
-                });
-                return;
-            }
-            if (seenDirs.has(real))
-                return; // a symlink loop, or a folder reached twice
-            seenDirs.add(real);
-            let entries;
-            try {
-                entries = (0,external_node_fs_namespaceObject.readdirSync)(dirAbs, { withFileTypes: true });
-            }
-            catch (e) {
-                problems.push({
-                    kind: 'unreadable',
-                    path: toPosix((0,external_node_path_namespaceObject.relative)(rootAbs, dirAbs)) || '.',
-                    message: `cannot list folder (${e.code ?? 'error'})`,
-                });
-                return;
-            }
-            let scoped = ignores;
-            if (gitignore && entries.some((e) => e.name === '.gitignore')) {
-                try {
-                    const ig = ignore().add((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(dirAbs, '.gitignore'), 'utf8'));
-                    scoped = [...ignores, { base: dirAbs, ig }];
-                }
-                catch {
-                    // An unreadable .gitignore ignores nothing.
-                }
-            }
-            entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-            for (const ent of entries) {
-                const abs = (0,external_node_path_namespaceObject.join)(dirAbs, ent.name);
-                const rel = toPosix((0,external_node_path_namespaceObject.relative)(rootAbs, abs));
-                if (ent.name === '.git')
-                    continue;
-                let isDir = ent.isDirectory();
-                let isFile = ent.isFile();
-                let size = 0;
-                const viaLink = ent.isSymbolicLink();
-                let realFile = (0,external_node_path_namespaceObject.join)(real, ent.name);
-                if (viaLink) {
-                    try {
-                        realFile = (0,external_node_fs_namespaceObject.realpathSync)(abs);
-                        const t = (0,external_node_fs_namespaceObject.statSync)(realFile);
-                        isDir = t.isDirectory();
-                        isFile = t.isFile();
-                        size = t.size;
-                    }
-                    catch {
-                        problems.push({ kind: 'unreadable', path: rel, message: 'broken or looping symbolic link' });
-                        continue;
-                    }
-                    if (!options.followSymlinks && !insideRoot(realFile)) {
-                        problems.push({
-                            kind: 'skipped',
-                            path: rel,
-                            message: 'symbolic link leads out of the scanned folder; not followed (--follow-symlinks follows it)',
-                        });
-                        continue;
-                    }
-                }
-                if (scoped.some(({ base, ig }) => ig.ignores(toPosix((0,external_node_path_namespaceObject.relative)(base, abs)) + (isDir ? '/' : ''))))
-                    continue;
-                if (options.exclude?.(rel))
-                    continue;
-                if (isDir && viaLink) {
-                    linked.push([abs, scoped]);
-                }
-                else if (isDir) {
-                    walk(abs, scoped);
-                }
-                else if (isFile) {
-                    if (skipsName(ent.name, options)) {
-                        skipped++;
-                        continue;
-                    }
-                    if (size === 0) {
-                        try {
-                            size = (0,external_node_fs_namespaceObject.statSync)(abs).size;
-                        }
-                        catch (e) {
-                            problems.push({
-                                kind: 'unreadable',
-                                path: rel,
-                                message: `cannot stat (${e.code})`,
-                            });
-                            continue;
-                        }
-                    }
-                    const seen = seenFiles.get(realFile);
-                    if (seen === undefined) {
-                        seenFiles.set(realFile, { index: files.length, viaLink });
-                        files.push({ abs, path: rel, size });
-                    }
-                    else if (seen.viaLink && !viaLink) {
-                        // Report the file under its own name rather than under a link's.
-                        files[seen.index] = { abs, path: rel, size };
-                        seen.viaLink = false;
-                    }
-                }
-            }
-        };
-        // Linked folders come last, so a folder reached both ways is reported under its own name.
-        const linked = [];
-        walk(rootAbs, []);
-        for (let next = linked.shift(); next; next = linked.shift())
-            walk(...next);
-    }
-    return { files, problems, skipped };
-}
-function insideGitWorkTree(dir) {
-    for (let d = dir;; d = (0,external_node_path_namespaceObject.dirname)(d)) {
-        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(d, '.git')))
-            return true;
-        if ((0,external_node_path_namespaceObject.dirname)(d) === d)
-            return false;
-    }
-}
-function toPosix(p) {
-    return external_node_path_namespaceObject.sep === '/' ? p : p.split(external_node_path_namespaceObject.sep).join('/');
-}
-//# sourceMappingURL=files.js.map
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ../packages/scanner/dist/sources/read.js
@@ -65297,9 +65418,22 @@ const GLOB_CHARS = /[*?[\]{}]/;
  * it is; a glob (`dist/**\/*.jar`) is matched under its static base folder, relative to `cwd`.
  * Each front end decides what an argument that matched nothing means (an error, a warning).
  */
-function matchArchiveArgs(args, cwd) {
+function matchArchiveArgs(args, cwd, options = {}) {
     const archives = [];
     const unmatched = [];
+    const outside = [];
+    // The action confines arguments inside the workspace to it: the pull request wrote the
+    // checkout, and a link it commits (`dist -> ~`) must not widen what the workflow named.
+    const escapes = (file) => {
+        if (!options.confine || !within(cwd, file))
+            return false;
+        try {
+            return !within((0,external_node_fs_namespaceObject.realpathSync)(cwd), (0,external_node_fs_namespaceObject.realpathSync)(file));
+        }
+        catch {
+            return false;
+        }
+    };
     const seen = new Set();
     const push = (file, name) => {
         if (seen.has(file))
@@ -65310,7 +65444,9 @@ function matchArchiveArgs(args, cwd) {
     for (const arg of args) {
         if (!isArchiveGlob(arg)) {
             const file = (0,external_node_path_namespaceObject.resolve)(cwd, arg);
-            if ((0,external_node_fs_namespaceObject.existsSync)(file))
+            if ((0,external_node_fs_namespaceObject.existsSync)(file) && escapes(file))
+                outside.push(arg);
+            else if ((0,external_node_fs_namespaceObject.existsSync)(file))
                 push(file, arg);
             else
                 unmatched.push(arg);
@@ -65318,6 +65454,10 @@ function matchArchiveArgs(args, cwd) {
         }
         const scanned = picomatch.scan(arg);
         const base = (0,external_node_path_namespaceObject.resolve)(cwd, scanned.base || '.');
+        if ((0,external_node_fs_namespaceObject.existsSync)(base) && escapes(base)) {
+            outside.push(arg);
+            continue;
+        }
         const match = picomatch(scanned.glob, { dot: false });
         const matches = [];
         walk(base, '', (rel) => {
@@ -65329,7 +65469,7 @@ function matchArchiveArgs(args, cwd) {
         for (const file of matches.sort())
             push(file, displayPath(file, cwd));
     }
-    return { archives, unmatched };
+    return { archives, unmatched, outside };
 }
 /** True when an archive argument is a glob rather than a plain path. */
 function isArchiveGlob(arg) {
@@ -65352,6 +65492,10 @@ function walk(dir, rel, visit) {
         else if (e.isFile())
             visit(child);
     }
+}
+function within(dir, p) {
+    const rel = (0,external_node_path_namespaceObject.relative)(dir, p);
+    return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_namespaceObject.isAbsolute)(rel));
 }
 function displayPath(file, cwd) {
     const rel = (0,external_node_path_namespaceObject.relative)(cwd, file);
@@ -68403,6 +68547,7 @@ async function run() {
                 hint: 'paths are relative to the workspace; check out the repository first (actions/checkout)',
             });
         }
+        refuseLinkOutOfWorkspace(root, workspace);
         const event = readEvent(env);
         const target = resolveScanTarget({ ...event, mode: inputs.mode });
         const trustedBase = pullRequestBase(event.eventName, event.payload);
@@ -68545,7 +68690,10 @@ async function scanBuildOutputs(runner, inputs, workspace, config) {
         scanned.push(`the image ${inputs.image}`);
     }
     if (inputs.artifacts.length > 0) {
-        const { archives, unmatched } = matchArchiveArgs(inputs.artifacts, workspace);
+        const { archives, unmatched, outside } = matchArchiveArgs(inputs.artifacts, workspace, { confine: true });
+        for (const arg of outside) {
+            runner.warning(`input "artifacts": ${JSON.stringify(arg)} leads out of the workspace through a symbolic link; not scanned`);
+        }
         // A build that made no artifact this time should not fail the leak check: warn and go on.
         for (const glob of unmatched) {
             runner.warning(`input "artifacts": no file matches ${JSON.stringify(glob)} (relative to the workspace); nothing scanned for it`);
@@ -68562,6 +68710,19 @@ function readConfig(inputs, root, workspace) {
         return loadConfig((0,external_node_path_namespaceObject.resolve)(workspace, inputs.config));
     const found = findConfigFile((0,external_node_fs_namespaceObject.statSync)(root).isDirectory() ? root : (0,external_node_path_namespaceObject.dirname)(root));
     return found ? loadConfig(found) : defaultConfig();
+}
+/**
+ * A `path` inside the workspace must stay there: the pull request writes the checkout, so it can
+ * make `docs` a link to the runner's home. A path outside the workspace was the author's choice.
+ */
+function refuseLinkOutOfWorkspace(root, workspace) {
+    const within = (dir, p) => p === dir || p.startsWith(dir + external_node_path_namespaceObject.sep);
+    if (!within(workspace, root))
+        return;
+    const real = (0,external_node_fs_namespaceObject.realpathSync)(workspace);
+    if (within(real, (0,external_node_fs_namespaceObject.realpathSync)(root)))
+        return;
+    throw new KeyfenceError(ErrorCode.USAGE, `input "path": ${(0,external_node_path_namespaceObject.relative)(workspace, root)} is a symbolic link that leads out of the workspace; not scanned`, { hint: 'a pull request can commit such a link; name the folder the link points at if you mean it' });
 }
 function readEvent(env) {
     const eventName = env['GITHUB_EVENT_NAME'] ?? '';

@@ -61,6 +61,7 @@ export async function run(): Promise<void> {
         hint: 'paths are relative to the workspace; check out the repository first (actions/checkout)',
       });
     }
+    refuseLinkOutOfWorkspace(root, workspace);
     const event = readEvent(env);
     const target = resolveScanTarget({ ...event, mode: inputs.mode });
     const trustedBase = pullRequestBase(event.eventName, event.payload);
@@ -252,7 +253,12 @@ async function scanBuildOutputs(
     scanned.push(`the image ${inputs.image}`);
   }
   if (inputs.artifacts.length > 0) {
-    const { archives, unmatched } = matchArchiveArgs(inputs.artifacts, workspace);
+    const { archives, unmatched, outside } = matchArchiveArgs(inputs.artifacts, workspace, { confine: true });
+    for (const arg of outside) {
+      runner.warning(
+        `input "artifacts": ${JSON.stringify(arg)} leads out of the workspace through a symbolic link; not scanned`,
+      );
+    }
     // A build that made no artifact this time should not fail the leak check: warn and go on.
     for (const glob of unmatched) {
       runner.warning(
@@ -270,6 +276,22 @@ function readConfig(inputs: ScanInputs, root: string, workspace: string): ScanCo
   if (inputs.config) return loadConfig(resolve(workspace, inputs.config));
   const found = findConfigFile(statSync(root).isDirectory() ? root : dirname(root));
   return found ? loadConfig(found) : defaultConfig();
+}
+
+/**
+ * A `path` inside the workspace must stay there: the pull request writes the checkout, so it can
+ * make `docs` a link to the runner's home. A path outside the workspace was the author's choice.
+ */
+function refuseLinkOutOfWorkspace(root: string, workspace: string): void {
+  const within = (dir: string, p: string): boolean => p === dir || p.startsWith(dir + sep);
+  if (!within(workspace, root)) return;
+  const real = realpathSync(workspace);
+  if (within(real, realpathSync(root))) return;
+  throw new KeyfenceError(
+    ErrorCode.USAGE,
+    `input "path": ${relative(workspace, root)} is a symbolic link that leads out of the workspace; not scanned`,
+    { hint: 'a pull request can commit such a link; name the folder the link points at if you mean it' },
+  );
 }
 
 function readEvent(env: NodeJS.ProcessEnv): { eventName: string; payload: unknown } {

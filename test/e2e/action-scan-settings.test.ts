@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
@@ -71,6 +71,29 @@ describe('action-scan artifacts that match nothing', () => {
     expect(run.stdout).not.toContain(inZip);
   });
 
+  it('does not follow a checked-out link out of the workspace to find artifacts', () => {
+    const workspace = cleanWorkspace();
+    const home = tempDir('keyfence-home-');
+    const elsewhere = fake.awsAccessKeyId();
+    writeFileSync(join(home, 'app.zip'), zipSync({ 'app.properties': strToU8(`key=${elsewhere}\n`) }));
+    // The pull request commits the artifact folder, and one artifact, as links to the runner's files.
+    symlinkSync(home, join(workspace, 'dist'));
+    mkdirSync(join(workspace, 'out'));
+    symlinkSync(join(home, 'app.zip'), join(workspace, 'out', 'app.zip'));
+    const run = runAction(ACTION, {
+      workspace,
+      event: DISPATCH,
+      inputs: { artifacts: 'dist/*.zip\nout/app.zip\n' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs['findings']).toBe('0');
+    expect(commands(run, 'warning')).toEqual([
+      'input "artifacts": "dist/*.zip" leads out of the workspace through a symbolic link; not scanned',
+      'input "artifacts": "out/app.zip" leads out of the workspace through a symbolic link; not scanned',
+    ]);
+    expect(run.stdout).not.toContain(elsewhere);
+  });
+
   it('passes a clean run whose only glob matches nothing, with the warning', () => {
     const run = runAction(ACTION, {
       workspace: cleanWorkspace(),
@@ -120,6 +143,32 @@ describe("action-scan past code scanning's 25,000 results", () => {
 });
 
 describe('action-scan errors about a setting name the action input', () => {
+  it('refuses a path input that the checkout turned into a link out of the workspace', () => {
+    const workspace = cleanWorkspace();
+    const home = tempDir('keyfence-home-');
+    const credential = fake.githubPat();
+    writeFileSync(join(home, '.git-credentials'), `https://x:${credential}@example.invalid\n`);
+    // The pull request replaces the folder the workflow scans with a link to the runner's home.
+    symlinkSync(home, join(workspace, 'docs'));
+    const run = runAction(ACTION, { workspace, event: DISPATCH, inputs: { path: 'docs', mode: 'files' } });
+    expect(run.code).toBe(1);
+    const [error] = commands(run, 'error');
+    expect(error).toMatch(
+      /^input "path": docs is a symbolic link that leads out of the workspace; not scanned\nhint: /,
+    );
+    expect(run.stdout).not.toContain('.git-credentials');
+    expect(run.stdout).not.toContain(credential);
+    // A link that stays inside the workspace is scanned as before.
+    mkdirSync(join(workspace, 'real'));
+    symlinkSync(join(workspace, 'real'), join(workspace, 'inside'));
+    const inside = runAction(ACTION, {
+      workspace,
+      event: DISPATCH,
+      inputs: { path: 'inside', mode: 'files' },
+    });
+    expect(inside.code).toBe(0);
+  });
+
   it('names the config input, not --config, when the config file cannot be read', () => {
     const run = runAction(ACTION, {
       workspace: cleanWorkspace(),

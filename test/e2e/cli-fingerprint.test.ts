@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +65,28 @@ describe('what a reader of the log can learn', () => {
     expect(text.stdout + json.stdout).not.toContain(password);
   });
 
+  it('reports an entropy that leaves most of 576 guesses standing, for every one of them', () => {
+    const all = guesses();
+    const dir = tempDir();
+    const lines = all.map((g) => `DATABASE_URL=postgres://app:${g}@db.internal:5432/app\n`);
+    writeFileSync(join(dir, '.env'), lines.join(''));
+    const run = keyfence(['scan', '.', '--format', 'json'], dir);
+    const findings = JSON.parse(run.stdout).findings as { location: { line: number }; entropy: number }[];
+    expect(findings).toHaveLength(all.length);
+    const bits = (s: string): number => {
+      const counts = new Map<string, number>();
+      for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+      return [...counts.values()].reduce((h, n) => h - (n / s.length) * Math.log2(n / s.length), 0);
+    };
+    // A reader keeps the guesses whose entropy agrees with the reported value to its last digit.
+    const standing = findings.map((f) => {
+      const step = 10 ** -(String(f.entropy).split('.')[1] ?? '').length;
+      return all.filter((g) => Math.abs(bits(g) - f.entropy) < step).length;
+    });
+    expect(Math.min(...standing)).toBeGreaterThanOrEqual(all.length / 4);
+    expect(all.filter((g) => run.stdout.includes(`:${g}@`) || run.stdout.includes(`"${g}"`))).toEqual([]);
+  });
+
   it('prints a short keyed fingerprint with KEYFENCE_FINGERPRINT_KEY, stable per key, other for another key', () => {
     const { dir } = repoWithWeakPassword();
     const scan = (key: string) =>
@@ -81,6 +103,19 @@ describe('what a reader of the log can learn', () => {
       env: { ...process.env, NO_COLOR: '1', KEYFENCE_FINGERPRINT_KEY: 'org-key-1' },
     });
     expect(text.stdout).toContain(a.fingerprint.slice(0, 12));
+  });
+});
+
+describe('a weak fingerprint key', () => {
+  it('is warned about, without showing it; a long random key is not', () => {
+    const { dir } = repoWithWeakPassword();
+    const scan = (key: string) =>
+      keyfence(['scan', '.'], dir, { env: { ...process.env, NO_COLOR: '1', KEYFENCE_FINGERPRINT_KEY: key } });
+    const weak = scan('acme42');
+    expect(weak.stdout + weak.stderr).toContain('the fingerprint key is only 6 characters long');
+    expect(weak.stdout + weak.stderr).not.toContain('acme42');
+    const strong = scan(randomBytes(32).toString('hex'));
+    expect(strong.stdout + strong.stderr).not.toContain('the fingerprint key is only');
   });
 });
 
@@ -124,7 +159,7 @@ describe('baseline migration', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'app.env'), `TOKEN=${fake.githubPat()}\n`);
     expect(keyfence(['baseline', '.', '--output', 'b.json'], dir).code).toBe(0);
-    const env = { ...process.env, NO_COLOR: '1', KEYFENCE_FINGERPRINT_KEY: 'k' };
+    const env = { ...process.env, NO_COLOR: '1', KEYFENCE_FINGERPRINT_KEY: randomBytes(32).toString('hex') };
     const keyed = keyfence(['scan', '.', '--baseline', 'b.json'], dir, { env });
     expect(keyed.code).toBe(0);
     expect(keyed.stdout).toMatch(/b\.json was written without a fingerprint key; its entries still match/);

@@ -218,12 +218,86 @@ describe('keyfence scan on bad input', () => {
     ]);
   });
 
+  it('refuses settings files that are links to devices or FIFOs, with one line, instead of hanging', () => {
+    // Reading /dev/zero or a FIFO never ends: each must fail (config, baseline) or be skipped (.gitignore).
+    const guard = { timeout: 120_000 };
+    const token = fake.githubPat();
+    const dir = workspace({ 'app.env': `TOKEN=${token}\n` });
+    expect(spawnSync('git', ['init', '-q', dir]).status).toBe(0);
+    symlinkSync('/dev/zero', join(dir, '.gitignore'));
+    const scanned = keyfence(['scan', '--format', 'json'], dir, guard);
+    expect(scanned.code).toBe(1);
+    expect(JSON.parse(scanned.stdout).findings.map((f: { ruleId: string }) => f.ruleId)).toContain(
+      'github-pat',
+    );
+    expect(spawnSync('mkfifo', [join(dir, 'fifo')]).status).toBe(0);
+    for (const [args, what] of [
+      [['--config', 'fifo'], 'config file'],
+      [['--config', '/dev/zero'], 'config file'],
+      [['--baseline', 'fifo'], 'baseline'],
+      [['--baseline', '/dev/zero'], 'baseline'],
+    ] as const) {
+      const run = keyfence(['scan', ...args], dir, guard);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `cannot read ${what} \\S+: not a regular file|cannot read ${what} \\S+ \\(not a regular file\\)`,
+        ),
+      );
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+    symlinkSync('fifo', join(dir, '.keyfence.yaml'));
+    const viaLink = keyfence(['scan'], dir, guard);
+    expect(viaLink.code).toBe(2);
+    expect(viaLink.stderr).toContain('.keyfence.yaml: not a regular file');
+  });
+
+  it('refuses a config file too large to be one, naming it', () => {
+    const dir = workspace({ 'big.yaml': `# ${'x'.repeat(5 * 1024 * 1024)}\n` });
+    const run = keyfence(['scan', '--config', 'big.yaml'], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/cannot read config file \S*big\.yaml: larger than 4 MiB/);
+  });
+
+  it('does not follow a symbolic link into .git, where the runner keeps the checkout token', () => {
+    const token = fake.githubPat();
+    const dir = workspace({ '.git/config': `[http]\n\textraheader = AUTHORIZATION: bearer ${token}\n` });
+    symlinkSync(join(dir, '.git', 'config'), join(dir, 'config.txt'));
+    symlinkSync('.git', join(dir, 'gitdir'));
+    const run = keyfence(['scan', '--format', 'json', '--follow-symlinks'], dir);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.findings).toEqual([]);
+    expect(report.problems.map((p: { path: string; message: string }) => [p.path, p.message])).toEqual([
+      ['config.txt', 'symbolic link into .git; not followed'],
+      ['gitdir', 'symbolic link into .git; not followed'],
+    ]);
+    expectNoSecret(run, token);
+  });
+
   it('exits 2 with a clear message for a path that does not exist', () => {
     const dir = tempDir();
     const run = keyfence(['scan', 'no/such/dir'], dir);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('keyfence: error: no such file or folder: no/such/dir');
     expect(run.stderr).toContain('hint:');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 with one line naming the file for a YAML alias bomb in the config', () => {
+    const names = 'abcdefghij';
+    const lines = [`a: &a [${Array(9).fill('"x"').join(', ')}]`];
+    for (let i = 1; i < names.length; i++)
+      lines.push(
+        `${names[i]}: &${names[i]} [${Array(9)
+          .fill(`*${names[i - 1]}`)
+          .join(', ')}]`,
+      );
+    const dir = workspace({ '.keyfence.yaml': `${lines.join('\n')}\n` });
+    const run = keyfence(['scan'], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/invalid config file \S*\.keyfence\.yaml:\n\s+\S*\.keyfence\.yaml: .*alias/i);
+    expect(run.stderr).not.toContain('internal error');
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import { type FingerprintScheme, type FingerprintSettings, LEGACY_PREFIX } from './engine/fingerprint.js';
 import type { Finding } from './finding.js';
+import { BASELINE_MAX_BYTES, readFailure, readTextFile } from './sources/files.js';
 
 type BaselineEntry = BaselineFile['findings'][number];
 
@@ -69,9 +70,9 @@ function writeBaselineFile(file: string, doc: BaselineFile): void {
 export function readBaseline(file: string): Baseline {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, BASELINE_MAX_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    const code = readFailure(e);
     throw new KeyfenceError(ErrorCode.INPUT_UNREADABLE, `cannot read baseline ${file} (${code})`, {
       hint: 'create one with `keyfence baseline --output FILE`',
       cause: e,
@@ -121,6 +122,9 @@ export function parseBaseline(text: string, file: string): Baseline {
   return baseline;
 }
 
+/** Fingerprint keys shorter than this get a warning: a reader could guess them. */
+const MIN_KEY_CHARS = 16;
+
 /**
  * The fingerprint settings for a scan (keyed when `key` is set; v1 too only while the baseline
  * holds v1 entries) and the notices to print about the baseline in force.
@@ -138,6 +142,13 @@ export function fingerprintSettings(
   }
   const scheme: FingerprintScheme = settings.key === undefined ? 'scrypt' : 'hmac';
   const warnings: string[] = [];
+  if (settings.key !== undefined && settings.key.length < MIN_KEY_CHARS) {
+    // A key short enough to guess lets a reader guess key and secret together.
+    warnings.push(
+      `the fingerprint key is only ${settings.key.length} characters long: a reader could guess it along with ` +
+        `a secret; use at least ${MIN_KEY_CHARS} random characters (e.g. \`openssl rand -hex 32\`)`,
+    );
+  }
   const rewrite = `rewrite it with \`keyfence baseline --baseline ${baseline?.file} --output ${baseline?.file}\``;
   if (baseline && baseline.legacyEntries > 0) {
     settings.legacy = 'v1';

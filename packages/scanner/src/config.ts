@@ -1,13 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
-import picomatch from 'picomatch';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { AllowEntry } from './engine/detector.js';
 import type { FingerprintSettings } from './engine/fingerprint.js';
 import { validateRuleSpec } from './rules/compile.js';
-import { compileLinearRegex, linearRegexProblem } from './rules/linear.js';
+import {
+  compileLinearGlobs,
+  compileLinearRegex,
+  linearGlobProblem,
+  linearRegexProblem,
+} from './rules/linear.js';
 import type { RuleSpec } from './rules/types.js';
+import { CONFIG_MAX_BYTES, readFailure, readTextFile } from './sources/files.js';
 
 /** File names looked up at the scan root, in this order. */
 export const CONFIG_FILE_NAMES = ['.keyfence.yaml', '.keyfence.yml'];
@@ -66,11 +71,11 @@ export function findConfigFile(root: string): string | undefined {
 export function loadConfig(file: string): ScanConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file, CONFIG_MAX_BYTES);
   } catch (e) {
     throw new KeyfenceError(
       ErrorCode.INPUT_UNREADABLE,
-      `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      `cannot read config file ${file}: ${readFailure(e)}`,
       {
         hint: (names) => `check the path given to ${names.name('config')} and its permissions`,
         cause: e,
@@ -96,7 +101,13 @@ export function parseConfig(text: string, source: string): ScanConfig {
     );
   }
   if (problems.length > 0) throw configError(source, problems);
-  const raw = (doc.toJS() ?? {}) as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (e) {
+    // The YAML library refuses alias bombs (and other documents too costly to expand) here.
+    throw configError(source, [`${source}: ${(e as Error).message}`]);
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(source, [`${source}:1: the config must be a mapping (keys: ${TOP_KEYS.join(', ')})`]);
   }
@@ -119,6 +130,19 @@ export function parseConfig(text: string, source: string): ScanConfig {
   }
   config.disabledRules = stringList(r.disabledRules, 'disabledRules', at, problems);
   readSkip(r.skip, config, at, problems);
+  const globs =
+    countGlobs(r.allowlist) +
+    (Array.isArray(r.rules) ? r.rules : []).reduce(
+      (n: number, rule: unknown) => n + countGlobs([(rule as { allowlist?: unknown } | null)?.allowlist]),
+      0,
+    );
+  if (globs > MAX_PATH_GLOBS) {
+    // Every file is matched against every glob: a config with a few hundred thousand took minutes.
+    problems.push(
+      `${source}: ${globs} path globs; at most ${MAX_PATH_GLOBS} (use ** and {a,b} to cover more)`,
+    );
+    throw configError(source, problems);
+  }
   readAllowlist(doc, r.allowlist, config, at, problems);
   readRules(r.rules, config, source, at, problems);
   if (problems.length > 0) throw configError(source, problems);
@@ -159,6 +183,17 @@ function readSkip(v: unknown, config: ScanConfig, at: At, problems: string[]): v
   }
 }
 
+/** Path globs a config may hold in all (allowlist and rule allowlists). */
+const MAX_PATH_GLOBS = 1000;
+
+function countGlobs(entries: unknown): number {
+  if (!Array.isArray(entries)) return 0;
+  return entries.reduce((n: number, e: unknown) => {
+    const paths = (e as { paths?: unknown } | null)?.paths;
+    return n + (Array.isArray(paths) ? paths.length : 0);
+  }, 0);
+}
+
 function readAllowlist(doc: Document, v: unknown, config: ScanConfig, at: At, problems: string[]): void {
   if (v === undefined) return;
   const entries = Array.isArray(v) ? v : [v];
@@ -182,6 +217,10 @@ function readAllowlist(doc: Document, v: unknown, config: ScanConfig, at: At, pr
     const paths = stringList(entry.paths, 'paths', at, problems, [...path, 'paths']);
     const regexes = stringList(entry.regexes, 'regexes', at, problems, [...path, 'regexes']);
     const stopwords = stringList(entry.stopwords, 'stopwords', at, problems, [...path, 'stopwords']);
+    paths.forEach((glob, j) => {
+      const problem = linearGlobProblem(glob);
+      if (problem) problems.push(`${at([...path, 'paths', j])}: allowlist paths[${j}]: ${problem}`);
+    });
     regexes.forEach((re, j) => {
       const problem = linearRegexProblem(re);
       if (problem) problems.push(`${at([...path, 'regexes', j])}: allowlist regexes[${j}]: ${problem}`);
@@ -222,6 +261,17 @@ function readRules(v: unknown, config: ScanConfig, source: string, at: At, probl
       const problem = linearRegexProblem(rule.regex, typeof rule.flags === 'string' ? rule.flags : '');
       if (problem) ruleProblems.push(`${at(['rules', i, 'regex'])}: rule "${rule.id}": regex: ${problem}`);
     }
+    const allowPaths = (rule.allowlist as { paths?: unknown } | undefined)?.paths;
+    if (Array.isArray(allowPaths)) {
+      allowPaths.forEach((glob, j) => {
+        const problem = typeof glob === 'string' ? linearGlobProblem(glob) : undefined;
+        if (problem) {
+          ruleProblems.push(
+            `${at(['rules', i, 'allowlist', 'paths', j])}: rule "${rule.id}": allowlist.paths[${j}]: ${problem}`,
+          );
+        }
+      });
+    }
     const allowRegexes = (rule.allowlist as { regexes?: unknown } | undefined)?.regexes;
     if (Array.isArray(allowRegexes)) {
       allowRegexes.forEach((re, j) => {
@@ -261,7 +311,7 @@ export function compileAllowlist(specs: AllowEntrySpec[]): AllowEntry[] {
       stopwords: s.stopwords ?? [],
     };
     if (s.description !== undefined) entry.description = s.description;
-    if (s.paths) entry.paths = picomatch(s.paths, { dot: true });
+    if (s.paths) entry.paths = compileLinearGlobs(s.paths);
     return entry;
   });
 }
@@ -271,5 +321,5 @@ export function excludedPaths(config: ScanConfig): ((path: string) => boolean) |
   const globs = config.allowlist
     .filter((a) => a.paths && !a.regexes && !a.stopwords)
     .flatMap((a) => a.paths!);
-  return globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+  return globs.length > 0 ? compileLinearGlobs(globs) : undefined;
 }

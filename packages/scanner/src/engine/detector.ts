@@ -122,7 +122,9 @@ export class Detector {
         fingerprint,
         fingerprintScheme: this.#fingerprints.scheme,
         ...(legacy === undefined ? {} : { legacyFingerprint: legacy }),
-        entropy: Math.round(shannonEntropy(m.secret) * 100) / 100,
+        // Whole bits only: with two decimals, anyone could compute it for a list of guessed
+        // passwords and keep the few that agree.
+        entropy: Math.floor(shannonEntropy(m.secret)),
         confidence: m.rule.confidence,
         tags: m.rule.tags,
       });

@@ -1,6 +1,5 @@
-import picomatch from 'picomatch';
 import { safeRegex } from 'safe-regex2';
-import { compileLinearRegex } from './linear.js';
+import { compileLinearGlobs, compileLinearRegex } from './linear.js';
 import { publicPrefixes } from './prefix.js';
 import type { CompiledRule, RuleSpec } from './types.js';
 
@@ -136,7 +135,7 @@ export function compileRule(spec: RuleSpec, userSupplied = false): CompiledRule 
     ignoreCase: (spec.flags ?? '').includes('i') || spec.regex.startsWith('(?i)'),
     allowTarget: spec.allowlist?.regexTarget ?? 'secret',
     stopwords: (spec.allowlist?.stopwords ?? []).map((s) => s.toLowerCase()),
-    allowPaths: paths.length > 0 ? picomatch(paths, { dot: true }) : undefined,
+    allowPaths: paths.length > 0 ? compileLinearGlobs(paths) : undefined,
     generic: spec.id.startsWith('generic-') || (spec.confidence ?? 'high') !== 'high',
     linear,
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fake, randomString } from '../../../../test/support/secrets.js';
-import { parseConfig } from '../config.js';
+import { compileAllowlist, excludedPaths, parseConfig } from '../config.js';
 import { createDetector } from './builtin.js';
 import { compileLinearRegex, linearRegexProblem } from './linear.js';
 
@@ -101,5 +101,79 @@ describe('user regexes on the linear-time engine', () => {
     expect(linearRegexProblem('\\(?=x')).toBeUndefined();
     expect(linearRegexProblem('\\\\1')).toBeUndefined();
     expect(linearRegexProblem('(?<=a)b')).toBeUndefined();
+  });
+});
+
+// Globs picomatch turns into backtracking regexes: each took minutes (or longer) on the name
+// below before config globs ran on the linear-time engine.
+const GLOB_REDOS = [
+  '*a*a*a*a*a*a*a*a*b',
+  '**a**a**a**a**b',
+  '[a-z]*[a-z]*[a-z]*[a-z]*[a-z]*b',
+  '?*?*?*?*?*b',
+  '{*,*}{*,*}{*,*}{*,*}{*,*}x',
+  '@(*|*)@(*|*)@(*|*)@(*|*)@(*|*)x',
+];
+
+describe('config path globs on the linear-time engine', () => {
+  const longName = `${'a'.repeat(400)}.env`;
+
+  it.each(GLOB_REDOS)('matches the allowlist path glob %s against a long file name', (glob) => {
+    const config = parseConfig(yaml(['allowlist:', `  - paths: [${JSON.stringify(glob)}]`]), 'k.yaml');
+    expect(excludedPaths(config)?.(longName)).toBe(false);
+    const [entry] = compileAllowlist(config.allowlist);
+    expect(entry?.paths?.(longName)).toBe(false);
+  });
+
+  it.each(GLOB_REDOS)('matches the rule allowlist path glob %s against a long file name', (glob) => {
+    const config = parseConfig(
+      yaml([
+        'rules:',
+        '  - id: user-rule',
+        '    description: x',
+        '    keywords: ["key="]',
+        '    regex: "key=([a-z0-9]{20})"',
+        `    allowlist: { paths: [${JSON.stringify(glob)}] }`,
+      ]),
+      'k.yaml',
+    );
+    const secret = randomString(20, 'abcdefghijklmnopqrstuvwxyz0123456789');
+    const findings = createDetector(config).detect({ text: `key=${secret}\n`, path: longName });
+    expect(findings.map((f) => f.ruleId)).toContain('user-rule');
+  });
+
+  it('keeps picomatch semantics for the globs configs use', () => {
+    const config = parseConfig(
+      yaml(['allowlist:', '  - paths: ["**/*.env", "docs/**", "src/**/test/*.{js,ts}", "*.+(md|txt)"]']),
+      'k.yaml',
+    );
+    const excluded = excludedPaths(config);
+    const cases: [string, boolean][] = [
+      ['a/b/.env', true],
+      ['a/b/x.env', true],
+      ['docs/x/y', true],
+      ['src/a/test/b.ts', true],
+      ['src/a/test/b.py', false],
+      ['README.md', true],
+      ['other/a.py', false],
+    ];
+    expect(cases.map(([p]) => [p, excluded?.(p)])).toEqual(cases);
+  });
+
+  it('refuses more path globs than a scan can match every file against, naming the file', () => {
+    const globs = Array.from({ length: 1001 }, (_, i) => JSON.stringify(`d${i}/*.x`)).join(', ');
+    expect(() => parseConfig(yaml(['allowlist:', `  - paths: [${globs}]`]), 'k.yaml')).toThrow(
+      /k\.yaml: 1001 path globs; at most 1000/,
+    );
+    const under = Array.from({ length: 1000 }, (_, i) => JSON.stringify(`d${i}/*.x`)).join(', ');
+    expect(
+      excludedPaths(parseConfig(yaml(['allowlist:', `  - paths: [${under}]`]), 'k.yaml'))?.('d999/a.x'),
+    ).toBe(true);
+  });
+
+  it('names a glob the linear-time engine cannot run, with its line', () => {
+    expect(() => parseConfig(yaml(['allowlist:', '  - paths: ["!(a)*"]']), 'k.yaml')).toThrow(
+      /k\.yaml:2: allowlist paths\[0\]: negated extglobs/,
+    );
   });
 });

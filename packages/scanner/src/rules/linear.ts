@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import { RE2JS } from 're2js';
 
 /** What allowlists need of a regex: whether it matches somewhere in a text. */
@@ -55,4 +56,43 @@ export function compileLinearRegex(source: string, flags = ''): LinearRegex {
 /** The source with `\\` pairs blanked, so `\\1` (a backslash, then 1) is not read as `\1`. */
 function stripEscapedBackslashes(source: string): string {
   return source.replace(/\\\\/g, '__');
+}
+
+// What picomatch adds so that `*` never matches `.`, `..` or an empty segment. Paths the scanner
+// matches are normalised (no such segments), so these change nothing there and can go: RE2 has
+// no lookaround.
+const GLOB_LOOKAROUNDS = ['(?!\\.{1,2}(?:\\/|$))', '(?!(?:^|\\/)\\.{1,2}(?:\\/|$))', '(?=.)'];
+
+/**
+ * Compiles path globs from a user's config (picomatch syntax) for the linear-time engine: picomatch
+ * alone makes backtracking regexes, and `*a*a*a*a*a*a*b` took minutes on one long file name.
+ */
+export function compileLinearGlobs(globs: readonly string[]): (path: string) => boolean {
+  const compiled = globs.map(compileLinearGlob);
+  return (path) => compiled.some((match) => match(path));
+}
+
+/** Why a config path glob cannot run on the linear-time engine, or undefined when it can. */
+export function linearGlobProblem(glob: string): string | undefined {
+  try {
+    compileLinearGlob(glob);
+  } catch (e) {
+    return `${(e as Error).message} (path globs run on a linear-time engine; docs/configuration.md)`;
+  }
+  return undefined;
+}
+
+function compileLinearGlob(glob: string): (path: string) => boolean {
+  let body = glob;
+  let negated = false;
+  // A leading `!` negates the glob, as picomatch reads it; `!(…)` is an extglob, not a negation.
+  while (body.startsWith('!') && !body.startsWith('!(')) {
+    negated = !negated;
+    body = body.slice(1);
+  }
+  let source = picomatch.makeRe(body, { dot: true, nonegate: true }).source;
+  for (const look of GLOB_LOOKAROUNDS) source = source.split(look).join('');
+  if (/\(\?<?[=!]/.test(source)) throw new Error('negated extglobs `!(…)` are not supported');
+  const re = RE2JS.compile(RE2JS.translateRegExp(source));
+  return negated ? (path) => !re.test(path) : (path) => re.test(path);
 }

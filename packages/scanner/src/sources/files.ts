@@ -1,6 +1,10 @@
 import {
+  closeSync,
+  constants,
   type Dirent,
   existsSync,
+  fstatSync,
+  openSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -31,6 +35,11 @@ export interface WalkOptions {
   /** Paths (as reports show them) to leave out entirely. */
   exclude?: (path: string) => boolean;
 }
+
+/** Settings files are small; a bigger one is refused rather than read into memory. */
+export const CONFIG_MAX_BYTES = 4 * 1024 * 1024;
+export const BASELINE_MAX_BYTES = 64 * 1024 * 1024;
+const GITIGNORE_MAX_BYTES = 4 * 1024 * 1024;
 
 const LOCKFILES = new Set([
   'package-lock.json',
@@ -152,7 +161,7 @@ export function listFiles(
       let scoped = ignores;
       if (gitignore && entries.some((e) => e.name === '.gitignore')) {
         try {
-          const ig = ignore().add(readFileSync(join(dirAbs, '.gitignore'), 'utf8'));
+          const ig = ignore().add(readTextFile(join(dirAbs, '.gitignore'), GITIGNORE_MAX_BYTES));
           scoped = [...ignores, { base: dirAbs, ig }];
         } catch {
           // An unreadable .gitignore ignores nothing.
@@ -177,6 +186,11 @@ export function listFiles(
             size = t.size;
           } catch {
             problems.push({ kind: 'unreadable', path: rel, message: 'broken or looping symbolic link' });
+            continue;
+          }
+          // The walk skips .git, where the runner keeps the checkout's token: so does a link into it.
+          if (relative(realRoot, realFile).split(sep).includes('.git')) {
+            problems.push({ kind: 'skipped', path: rel, message: 'symbolic link into .git; not followed' });
             continue;
           }
           if (!options.followSymlinks && !insideRoot(realFile)) {
@@ -231,6 +245,31 @@ export function listFiles(
     for (let next = linked.shift(); next; next = linked.shift()) walk(...next);
   }
   return { files, problems, skipped };
+}
+
+/** A read of a settings file refused before it began: not a regular file, or too large. */
+export class NotReadableText extends Error {}
+
+/**
+ * Reads a settings file (config, baseline, .gitignore) as UTF-8, refusing anything but a regular
+ * file of at most `maxBytes`: a committed link to /dev/zero or a FIFO must fail, not hang the scan.
+ */
+export function readTextFile(file: string, maxBytes: number): string {
+  // Non-blocking, so opening a FIFO with no writer returns at once instead of waiting for one.
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new NotReadableText('not a regular file');
+    if (st.size > maxBytes) throw new NotReadableText(`larger than ${maxBytes / (1024 * 1024)} MiB`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Why a settings file could not be read, for an error line. */
+export function readFailure(e: unknown): string {
+  return e instanceof NotReadableText ? e.message : ((e as NodeJS.ErrnoException).code ?? 'error');
 }
 
 function insideGitWorkTree(dir: string): boolean {
