@@ -46245,9 +46245,12 @@ class Fingerprinter {
     }
 }
 //# sourceMappingURL=fingerprint.js.map
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: ../node_modules/ignore/index.js
 var ignore = __nccwpck_require__(8592);
 ;// CONCATENATED MODULE: ../packages/scanner/dist/sources/files.js
+
 
 
 
@@ -46331,6 +46334,9 @@ function listFiles(roots, options) {
             continue;
         }
         const gitignore = options.respectGitignore && insideGitWorkTree(rootAbs);
+        // git never ignores a tracked file: a pull request that commits a file and also lists it in
+        // .gitignore must not hide it from the scan.
+        const tracked = gitignore ? trackedPaths(rootAbs) : { files: new Set(), dirs: new Set() };
         // The root itself was named by the user, so a link there is trusted; links below it are not.
         const realRoot = (0,external_node_fs_namespaceObject.realpathSync)(rootAbs);
         const insideRoot = (real) => real === realRoot || real.startsWith(realRoot.endsWith(external_node_path_namespaceObject.sep) ? realRoot : realRoot + external_node_path_namespaceObject.sep);
@@ -46409,7 +46415,9 @@ function listFiles(roots, options) {
                         continue;
                     }
                 }
-                if (scoped.some(({ base, ig }) => ig.ignores(toPosix((0,external_node_path_namespaceObject.relative)(base, abs)) + (isDir ? '/' : ''))))
+                const isTracked = isDir ? tracked.dirs.has(rel) : tracked.files.has(rel);
+                if (!isTracked &&
+                    scoped.some(({ base, ig }) => ig.ignores(toPosix((0,external_node_path_namespaceObject.relative)(base, abs)) + (isDir ? '/' : ''))))
                     continue;
                 if (options.exclude?.(rel))
                     continue;
@@ -46483,6 +46491,27 @@ function readTextFile(file, maxBytes) {
 /** Why a settings file could not be read, for an error line. */
 function readFailure(e) {
     return e instanceof NotReadableText ? e.message : (e.code ?? 'error');
+}
+/** The files git tracks below `dir` (relative to it) and the folders that hold them; empty if git cannot tell. */
+function trackedPaths(dir) {
+    const files = new Set();
+    const dirs = new Set();
+    const r = (0,external_node_child_process_namespaceObject.spawnSync)('git', ['-c', 'core.quotePath=false', 'ls-files', '-z', '--cached'], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 512 * 1024 * 1024,
+        timeout: 60_000,
+    });
+    if (r.status !== 0 || !r.stdout)
+        return { files, dirs };
+    for (const path of r.stdout.toString('utf8').split('\0')) {
+        if (path === '')
+            continue;
+        files.add(path);
+        for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1))
+            dirs.add(path.slice(0, i));
+    }
+    return { files, dirs };
 }
 function insideGitWorkTree(dir) {
     for (let d = dir;; d = (0,external_node_path_namespaceObject.dirname)(d)) {
@@ -54125,8 +54154,6 @@ function excludedPaths(config) {
     return globs.length > 0 ? compileLinearGlobs(globs) : undefined;
 }
 //# sourceMappingURL=config.js.map
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ../packages/scanner/dist/config-source.js
 
 

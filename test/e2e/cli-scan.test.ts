@@ -124,6 +124,24 @@ describe('keyfence scan', () => {
     expect(keyfence(['scan', '--no-ignore'], dir).code).toBe(1);
   });
 
+  it('scans files a commit tracks even where .gitignore lists them, as git itself never ignores them', () => {
+    const dir = workspace({
+      '.gitignore': 'deploy/\n*.env\nlocal/\n',
+      'deploy/prod.env': `TOKEN=${fake.githubPat()}\n`,
+      'app.env': `STRIPE=${fake.stripeLive()}\n`,
+      'local/scratch.env': `TOKEN=${fake.githubPat()}\n`,
+    });
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+    git('init', '-q');
+    // What a pull request does to hide its files: commit them with -f, and list them as ignored.
+    git('add', '-f', '.gitignore', 'deploy/prod.env', 'app.env');
+    const run = keyfence(['scan', '--format', 'json'], dir);
+    expect(run.code).toBe(1);
+    const paths = JSON.parse(run.stdout).findings.map((f: { location: { path: string } }) => f.location.path);
+    // local/ is ignored and untracked: left out, as before.
+    expect(paths.sort()).toEqual(['app.env', 'deploy/prod.env']);
+  });
+
   it('skips lock files and binary files by default, and scans them when asked', () => {
     const token = fake.githubPat();
     const dir = workspace({

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   constants,
@@ -129,6 +130,9 @@ export function listFiles(
       continue;
     }
     const gitignore = options.respectGitignore && insideGitWorkTree(rootAbs);
+    // git never ignores a tracked file: a pull request that commits a file and also lists it in
+    // .gitignore must not hide it from the scan.
+    const tracked = gitignore ? trackedPaths(rootAbs) : { files: new Set<string>(), dirs: new Set<string>() };
     // The root itself was named by the user, so a link there is trusted; links below it are not.
     const realRoot = realpathSync(rootAbs);
     const insideRoot = (real: string): boolean =>
@@ -203,7 +207,11 @@ export function listFiles(
             continue;
           }
         }
-        if (scoped.some(({ base, ig }) => ig.ignores(toPosix(relative(base, abs)) + (isDir ? '/' : ''))))
+        const isTracked = isDir ? tracked.dirs.has(rel) : tracked.files.has(rel);
+        if (
+          !isTracked &&
+          scoped.some(({ base, ig }) => ig.ignores(toPosix(relative(base, abs)) + (isDir ? '/' : '')))
+        )
           continue;
         if (options.exclude?.(rel)) continue;
         if (isDir && viaLink) {
@@ -270,6 +278,25 @@ export function readTextFile(file: string, maxBytes: number): string {
 /** Why a settings file could not be read, for an error line. */
 export function readFailure(e: unknown): string {
   return e instanceof NotReadableText ? e.message : ((e as NodeJS.ErrnoException).code ?? 'error');
+}
+
+/** The files git tracks below `dir` (relative to it) and the folders that hold them; empty if git cannot tell. */
+function trackedPaths(dir: string): { files: Set<string>; dirs: Set<string> } {
+  const files = new Set<string>();
+  const dirs = new Set<string>();
+  const r = spawnSync('git', ['-c', 'core.quotePath=false', 'ls-files', '-z', '--cached'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 512 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  if (r.status !== 0 || !r.stdout) return { files, dirs };
+  for (const path of r.stdout.toString('utf8').split('\0')) {
+    if (path === '') continue;
+    files.add(path);
+    for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) dirs.add(path.slice(0, i));
+  }
+  return { files, dirs };
 }
 
 function insideGitWorkTree(dir: string): boolean {
