@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { pullRequestEvent } from '../support/checkout.js';
 import { keyfence, tempDir } from '../support/cli.js';
 import { TestRepo } from '../support/git.js';
 import { htmlElements, renderGfm } from '../support/markdown.js';
@@ -55,17 +56,6 @@ function plant(name: string, before = 'A=1\n', after = 'B=2\n'): Planted {
   const secret = fake.githubPat();
   const content = `${before}\n${secret}\n${after}`;
   return { name, content, line: content.slice(0, content.indexOf(secret)).split('\n').length, secret };
-}
-
-function pullRequestEvent(base: string, head: string) {
-  return {
-    name: 'pull_request',
-    payload: {
-      number: 7,
-      pull_request: { number: 7, base: { ref: 'main', sha: base }, head: { ref: 'feature', sha: head } },
-      repository: { default_branch: 'main', full_name: 'acme/app' },
-    },
-  };
 }
 
 type Mode = 'files' | 'diff' | 'history' | 'image' | 'archive';

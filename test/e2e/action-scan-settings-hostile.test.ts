@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkout, pullRequestEvent as pullRequest } from '../support/checkout.js';
 import { tempDir } from '../support/cli.js';
 import { TestRepo } from '../support/git.js';
 import { renderedText } from '../support/markdown.js';
@@ -9,25 +9,6 @@ import { type ActionRun, runAction } from '../support/runner.js';
 import { fake } from '../support/secrets.js';
 
 const ACTION = 'action-scan';
-
-/** actions/checkout's result: a full clone of `origin` at `ref`. */
-function checkout(origin: TestRepo, ref: string): string {
-  const dir = join(tempDir('keyfence-ws-'), 'app');
-  execFileSync('git', ['clone', '-q', `file://${origin.dir}`, dir]);
-  execFileSync('git', ['checkout', '-q', ref], { cwd: dir });
-  return dir;
-}
-
-function pullRequest(base: string, head: string): { name: string; payload: unknown } {
-  return {
-    name: 'pull_request',
-    payload: {
-      number: 9,
-      pull_request: { number: 9, base: { ref: 'main', sha: base }, head: { ref: 'feature', sha: head } },
-      repository: { default_branch: 'main', full_name: 'acme/app' },
-    },
-  };
-}
 
 function fileAnnotations(run: ActionRun): [string | undefined, string | undefined][] {
   return run.commands

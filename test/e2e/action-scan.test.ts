@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { checkout, pullRequestEvent as pullRequest } from '../support/checkout.js';
 import { tempDir } from '../support/cli.js';
 import { TestRepo } from '../support/git.js';
 import { renderedText } from '../support/markdown.js';
@@ -23,33 +24,6 @@ interface SarifLog {
       partialFingerprints?: Record<string, string>;
     }[];
   }[];
-}
-
-/** actions/checkout's result: a clone of `origin` at `ref` (all history unless a depth is given). */
-function checkout(origin: TestRepo, ref: string, depth?: number): string {
-  const dir = join(tempDir('keyfence-ws-'), 'app');
-  const args = [
-    'clone',
-    '-q',
-    ...(depth ? ['--depth', String(depth), '--branch', ref] : []),
-    `file://${origin.dir}`,
-    dir,
-  ];
-  execFileSync('git', args);
-  if (!depth) execFileSync('git', ['checkout', '-q', ref], { cwd: dir });
-  return dir;
-}
-
-function pullRequest(base: string, head: string): { name: string; payload: unknown } {
-  return {
-    name: 'pull_request',
-    payload: {
-      action: 'synchronize',
-      number: 7,
-      pull_request: { number: 7, base: { ref: 'main', sha: base }, head: { ref: 'feature', sha: head } },
-      repository: { default_branch: 'main', full_name: 'acme/app' },
-    },
-  };
 }
 
 function annotations(run: ActionRun, level = 'error'): WorkflowCommand[] {
