@@ -46083,9 +46083,9 @@ const DEFAULT_PREVIEW_CHARS = 4;
 // A preview may show at most one character in five, so a short secret
 // (a PIN, a 6-char password) gives away almost nothing through its preview.
 const PREVIEW_DIVISOR = 5;
-// scrypt at 8 MiB and some milliseconds per distinct secret, as an interactive login: every guess a reader
+// scrypt at 4 MiB and some milliseconds per distinct secret, as an interactive login: every guess a reader
 // of a report tests costs the same, on hardware built for hashing or not.
-const SCRYPT = { N: 1 << 13, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
+const SCRYPT = { N: 1 << 12, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
 const LENGTH_CLASSES = [8, 16, 32, 64, 128];
 function sha256(data) {
     return (0,external_node_crypto_.createHash)('sha256').update(data, 'utf8').digest();
