@@ -27452,14 +27452,6 @@ function keyValueMessage(name, value) {
     }
     return `${name}<<${delimiter}${external_node_os_.EOL}${value}${external_node_os_.EOL}${delimiter}${external_node_os_.EOL}`;
 }
-/** A resume token for `::stop-commands::`, one that the text it guards does not contain. */
-function stopToken(text) {
-    for (;;) {
-        const token = `keyfence-${(0,external_node_crypto_.randomUUID)()}`;
-        if (!text.includes(token))
-            return token;
-    }
-}
 /** Writes neutralised text lines to a sink (a CLI's stdout or stderr): nothing in it can act as a command. */
 function writeText(sink, text) {
     if (text !== '')
@@ -27501,13 +27493,7 @@ function createRunner(options = {}) {
             }
         },
         info: (message) => line(render_neutraliseLines(message)),
-        untrusted: (text) => {
-            const body = render_neutraliseLines(text);
-            const token = stopToken(body);
-            line(workflowCommand('stop-commands', {}, token));
-            line(body);
-            line(workflowCommand(token, {}, ''));
-        },
+        untrusted: (text) => line(render_neutraliseLines(text)),
         debug: (message) => line(workflowCommand('debug', {}, neutraliseLegacyMarkers(message))),
         startGroup: (title) => line(workflowCommand('group', {}, neutraliseLegacyMarkers(title))),
         endGroup: () => line(workflowCommand('endgroup', {}, '')),

@@ -30,7 +30,11 @@ export interface Runner {
   mask(secret: SecretValue): void;
   /** Plain log text, any number of lines; no line of it can act as a command. */
   info(message: string): void;
-  /** Untrusted text (a report naming files) between stop-commands and its resume token, neutralised too. */
+  /**
+   * Untrusted text (a report naming files), neutralised line by line. No stop-commands fence: the
+   * rendering alone keeps every line inert, and a fence is itself a `::stop-commands` line that
+   * log readers and checks cannot tell from a forged one.
+   */
   untrusted(text: string): void;
   /** A debug message, shown when step debug logging is on. */
   debug(message: string): void;
@@ -63,14 +67,6 @@ export function keyValueMessage(name: string, value: string): string {
     throw new Error('a value contains the file-command delimiter');
   }
   return `${name}<<${delimiter}${EOL}${value}${EOL}${delimiter}${EOL}`;
-}
-
-/** A resume token for `::stop-commands::`, one that the text it guards does not contain. */
-function stopToken(text: string): string {
-  for (;;) {
-    const token = `keyfence-${randomUUID()}`;
-    if (!text.includes(token)) return token;
-  }
 }
 
 /** Writes neutralised text lines to a sink (a CLI's stdout or stderr): nothing in it can act as a command. */
@@ -115,13 +111,7 @@ export function createRunner(options: RunnerOptions = {}): Runner {
       }
     },
     info: (message) => line(neutraliseLines(message)),
-    untrusted: (text) => {
-      const body = neutraliseLines(text);
-      const token = stopToken(body);
-      line(workflowCommand('stop-commands', {}, token));
-      line(body);
-      line(workflowCommand(token, {}, ''));
-    },
+    untrusted: (text) => line(neutraliseLines(text)),
     debug: (message) => line(workflowCommand('debug', {}, neutraliseLegacyMarkers(message))),
     startGroup: (title) => line(workflowCommand('group', {}, neutraliseLegacyMarkers(title))),
     endGroup: () => line(workflowCommand('endgroup', {}, '')),
