@@ -54147,6 +54147,7 @@ function excludedPaths(config) {
 
 
 
+
 /** Config and baseline for a diff scan, read from the base commit rather than from the checkout. */
 function loadTrustedSettings(options) {
     const { repo } = options;
@@ -54166,11 +54167,19 @@ function loadTrustedSettings(options) {
     else {
         const dir = repoPath(repo, options.searchDir) ?? '';
         const candidates = CONFIG_FILE_NAMES.map((n) => (dir === '' ? n : `${dir}/${n}`));
-        const atBase = candidates.find((p) => blobAt(repo, base, p) !== undefined);
+        let atBase;
+        let baseText;
+        for (const p of candidates) {
+            baseText = blobAt(repo, base, p);
+            if (baseText !== undefined) {
+                atBase = p;
+                break;
+            }
+        }
         const checkoutFile = findConfigFile(options.searchDir);
         const checkoutPath = checkoutFile ? (repoPath(repo, checkoutFile) ?? checkoutFile) : undefined;
-        if (atBase) {
-            config = parseConfig(blobAt(repo, base, atBase), `${atBase} at ${base.slice(0, 12)}`);
+        if (atBase !== undefined && baseText !== undefined) {
+            config = parseConfig(baseText, `${atBase} at ${base.slice(0, 12)}`);
             configSource = { origin: 'base-commit', path: atBase, commit: base };
         }
         else {
@@ -54187,8 +54196,11 @@ function loadTrustedSettings(options) {
             ignoredChanges.push(`${checkoutPath ?? checkoutFile} is not a file: not read`);
         }
         else if (checkoutFile) {
-            const text = (0,external_node_fs_namespaceObject.readFileSync)(checkoutFile, 'utf8');
-            if (text !== (atBase ? blobAt(repo, base, atBase) : undefined)) {
+            const text = readCheckoutText(checkoutFile, CONFIG_MAX_BYTES);
+            if (text === undefined) {
+                ignoredChanges.push(`${checkoutPath ?? checkoutFile} cannot be read: not applied`);
+            }
+            else if (text !== baseText) {
                 ignoredChanges.push(...configChanges(config, text, checkoutPath ?? checkoutFile, atBase !== undefined));
             }
         }
@@ -54219,7 +54231,8 @@ function loadTrustedSettings(options) {
                 ignoredChanges.push(`${inRepo} in the pull request is not a file: not read`);
             }
             else if (kind && !kind.isSymbolicLink()) {
-                const proposed = tryParseBaseline((0,external_node_fs_namespaceObject.readFileSync)(options.baseline, 'utf8'), inRepo);
+                const proposedText = readCheckoutText(options.baseline, BASELINE_MAX_BYTES);
+                const proposed = proposedText === undefined ? undefined : tryParseBaseline(proposedText, inRepo);
                 const added = proposed ? [...proposed].filter((f) => !trusted.has(f)).length : 0;
                 if (proposed === undefined)
                     ignoredChanges.push(`${inRepo} in the pull request is not a valid baseline`);
@@ -54231,6 +54244,29 @@ function loadTrustedSettings(options) {
         }
     }
     return result;
+}
+/** Config and baseline as the checkout has them: files and scans without a trusted base commit. */
+function loadCheckoutSettings(options) {
+    const { explicitConfig } = options;
+    const found = explicitConfig ?? findConfigFile(folderOf(options.searchFrom));
+    const config = found ? loadConfig(found) : defaultConfig();
+    const inForce = {
+        config: checkoutSource(config, explicitConfig !== undefined, options.relativeTo),
+        ignoredChanges: [],
+    };
+    if (!options.baseline)
+        return { config, inForce };
+    inForce.baseline = { origin: 'checkout', path: options.baseline.label };
+    return { config, baseline: readBaseline(options.baseline.file), inForce };
+}
+/** The folder a scan path names, or the one holding the file it names (a missing path as given). */
+function folderOf(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path).isDirectory() ? path : (0,external_node_path_namespaceObject.dirname)(path);
+    }
+    catch {
+        return path;
+    }
 }
 /** What the checkout's config text would change against the config in force, in words. */
 function configChanges(trusted, text, path, existed) {
@@ -54281,6 +54317,15 @@ function describeAllow(entry) {
     if (entry.stopwords)
         parts.push(plural(entry.stopwords.length, 'stopword', 'stopwords'));
     return parts.join('; ');
+}
+/** A settings file of the checkout, bounded as every settings read is; undefined when it cannot be read. */
+function readCheckoutText(file, maxBytes) {
+    try {
+        return readTextFile(file, maxBytes);
+    }
+    catch {
+        return undefined;
+    }
 }
 function tryParseBaseline(text, path) {
     try {
@@ -68673,21 +68718,20 @@ function baseSettings(inputs, root, workspace, repo, base) {
     return loadTrustedSettings({
         repo,
         base,
-        searchDir: (0,external_node_fs_namespaceObject.statSync)(root).isDirectory() ? root : (0,external_node_path_namespaceObject.dirname)(root),
+        searchDir: folderOf(root),
         ...(inputs.config ? { explicitConfig: (0,external_node_path_namespaceObject.resolve)(workspace, inputs.config) } : {}),
         ...(inputs.baseline ? { baseline: (0,external_node_path_namespaceObject.resolve)(workspace, inputs.baseline) } : {}),
     });
 }
 function checkoutSettings(inputs, root, workspace) {
-    const config = readConfig(inputs, root, workspace);
-    const inForce = {
-        config: checkoutSource(config, inputs.config !== undefined, workspace),
-        ignoredChanges: [],
-    };
-    if (!inputs.baseline)
-        return { config, inForce };
-    inForce.baseline = { origin: 'checkout', path: inputs.baseline };
-    return { config, baseline: readBaseline((0,external_node_path_namespaceObject.resolve)(workspace, inputs.baseline)), inForce };
+    return loadCheckoutSettings({
+        ...(inputs.config ? { explicitConfig: (0,external_node_path_namespaceObject.resolve)(workspace, inputs.config) } : {}),
+        searchFrom: root,
+        ...(inputs.baseline
+            ? { baseline: { file: (0,external_node_path_namespaceObject.resolve)(workspace, inputs.baseline), label: inputs.baseline } }
+            : {}),
+        relativeTo: workspace,
+    });
 }
 /** The `image` and `artifacts` inputs: scanned like files, reported in the summary and SARIF. */
 async function scanBuildOutputs(runner, inputs, workspace, config) {
@@ -68716,13 +68760,6 @@ async function scanBuildOutputs(runner, inputs, workspace, config) {
         scanned.push(`${archives.length} build artifact${archives.length === 1 ? '' : 's'}`);
     }
     return { results, scanned };
-}
-/** The config given, else `.keyfence.yaml` where the scan starts (as the CLI does), else defaults. */
-function readConfig(inputs, root, workspace) {
-    if (inputs.config)
-        return loadConfig((0,external_node_path_namespaceObject.resolve)(workspace, inputs.config));
-    const found = findConfigFile((0,external_node_fs_namespaceObject.statSync)(root).isDirectory() ? root : (0,external_node_path_namespaceObject.dirname)(root));
-    return found ? loadConfig(found) : defaultConfig();
 }
 /**
  * A `path` inside the workspace must stay there: the pull request writes the checkout, so it can

@@ -13,27 +13,24 @@ import {
 import {
   type Baseline,
   type ConfigInForce,
-  checkoutSource,
-  defaultConfig,
   ensureCommit,
   ensureRange,
   FINGERPRINT_KEY_ENV,
-  findConfigFile,
   findingAnnotations,
   findingsToGithubSummary,
   findingsToJson,
   findingsToSarif,
   findingsToText,
   fingerprintSettings,
+  folderOf,
   type GithubRepoContext,
   type GitRange,
   gitTopLevel,
-  loadConfig,
+  loadCheckoutSettings,
   loadTrustedSettings,
   matchArchiveArgs,
   mergeScanResults,
   pullRequestBase,
-  readBaseline,
   resolveNewRef,
   resolvePushRange,
   resolveScanTarget,
@@ -215,21 +212,21 @@ function baseSettings(
   return loadTrustedSettings({
     repo,
     base,
-    searchDir: statSync(root).isDirectory() ? root : dirname(root),
+    searchDir: folderOf(root),
     ...(inputs.config ? { explicitConfig: resolve(workspace, inputs.config) } : {}),
     ...(inputs.baseline ? { baseline: resolve(workspace, inputs.baseline) } : {}),
   });
 }
 
 function checkoutSettings(inputs: ScanInputs, root: string, workspace: string): Settings {
-  const config = readConfig(inputs, root, workspace);
-  const inForce: ConfigInForce = {
-    config: checkoutSource(config, inputs.config !== undefined, workspace),
-    ignoredChanges: [],
-  };
-  if (!inputs.baseline) return { config, inForce };
-  inForce.baseline = { origin: 'checkout', path: inputs.baseline };
-  return { config, baseline: readBaseline(resolve(workspace, inputs.baseline)), inForce };
+  return loadCheckoutSettings({
+    ...(inputs.config ? { explicitConfig: resolve(workspace, inputs.config) } : {}),
+    searchFrom: root,
+    ...(inputs.baseline
+      ? { baseline: { file: resolve(workspace, inputs.baseline), label: inputs.baseline } }
+      : {}),
+    relativeTo: workspace,
+  });
 }
 
 /** The `image` and `artifacts` inputs: scanned like files, reported in the summary and SARIF. */
@@ -269,13 +266,6 @@ async function scanBuildOutputs(
     scanned.push(`${archives.length} build artifact${archives.length === 1 ? '' : 's'}`);
   }
   return { results, scanned };
-}
-
-/** The config given, else `.keyfence.yaml` where the scan starts (as the CLI does), else defaults. */
-function readConfig(inputs: ScanInputs, root: string, workspace: string): ScanConfig {
-  if (inputs.config) return loadConfig(resolve(workspace, inputs.config));
-  const found = findConfigFile(statSync(root).isDirectory() ? root : dirname(root));
-  return found ? loadConfig(found) : defaultConfig();
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import { Baseline, parseBaseline, readBaseline } from './baseline.js';
@@ -12,6 +12,7 @@ import {
   parseConfig,
   type ScanConfig,
 } from './config.js';
+import { BASELINE_MAX_BYTES, CONFIG_MAX_BYTES, readTextFile } from './sources/files.js';
 
 /**
  * Where the settings in force came from: the base commit of a diff (what the pull request cannot
@@ -74,11 +75,19 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
   } else {
     const dir = repoPath(repo, options.searchDir) ?? '';
     const candidates = CONFIG_FILE_NAMES.map((n) => (dir === '' ? n : `${dir}/${n}`));
-    const atBase = candidates.find((p) => blobAt(repo, base, p) !== undefined);
+    let atBase: string | undefined;
+    let baseText: string | undefined;
+    for (const p of candidates) {
+      baseText = blobAt(repo, base, p);
+      if (baseText !== undefined) {
+        atBase = p;
+        break;
+      }
+    }
     const checkoutFile = findConfigFile(options.searchDir);
     const checkoutPath = checkoutFile ? (repoPath(repo, checkoutFile) ?? checkoutFile) : undefined;
-    if (atBase) {
-      config = parseConfig(blobAt(repo, base, atBase)!, `${atBase} at ${base.slice(0, 12)}`);
+    if (atBase !== undefined && baseText !== undefined) {
+      config = parseConfig(baseText, `${atBase} at ${base.slice(0, 12)}`);
       configSource = { origin: 'base-commit', path: atBase, commit: base };
     } else {
       config = defaultConfig();
@@ -92,8 +101,10 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
       // A folder in the config's place must not crash the scan (and so hide its findings).
       ignoredChanges.push(`${checkoutPath ?? checkoutFile} is not a file: not read`);
     } else if (checkoutFile) {
-      const text = readFileSync(checkoutFile, 'utf8');
-      if (text !== (atBase ? blobAt(repo, base, atBase) : undefined)) {
+      const text = readCheckoutText(checkoutFile, CONFIG_MAX_BYTES);
+      if (text === undefined) {
+        ignoredChanges.push(`${checkoutPath ?? checkoutFile} cannot be read: not applied`);
+      } else if (text !== baseText) {
         ignoredChanges.push(
           ...configChanges(config, text, checkoutPath ?? checkoutFile, atBase !== undefined),
         );
@@ -124,7 +135,8 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
       if (kind && !kind.isSymbolicLink() && !kind.isFile()) {
         ignoredChanges.push(`${inRepo} in the pull request is not a file: not read`);
       } else if (kind && !kind.isSymbolicLink()) {
-        const proposed = tryParseBaseline(readFileSync(options.baseline, 'utf8'), inRepo);
+        const proposedText = readCheckoutText(options.baseline, BASELINE_MAX_BYTES);
+        const proposed = proposedText === undefined ? undefined : tryParseBaseline(proposedText, inRepo);
         const added = proposed ? [...proposed].filter((f) => !trusted.has(f)).length : 0;
         if (proposed === undefined)
           ignoredChanges.push(`${inRepo} in the pull request is not a valid baseline`);
@@ -138,6 +150,44 @@ export function loadTrustedSettings(options: TrustedSettingsOptions): {
     }
   }
   return result;
+}
+
+export interface CheckoutSettingsOptions {
+  /** A config file named by the user (absolute); else `.keyfence.yaml` is looked up from `searchFrom`. */
+  explicitConfig?: string;
+  /** Where the scan starts: a folder, or a file whose folder is searched. */
+  searchFrom: string;
+  /** The baseline file (absolute) and how the user wrote it, for reports. */
+  baseline?: { file: string; label: string };
+  /** Config paths in reports are relative to this folder when inside it. */
+  relativeTo: string;
+}
+
+/** Config and baseline as the checkout has them: files and scans without a trusted base commit. */
+export function loadCheckoutSettings(options: CheckoutSettingsOptions): {
+  config: ScanConfig;
+  baseline?: Baseline;
+  inForce: ConfigInForce;
+} {
+  const { explicitConfig } = options;
+  const found = explicitConfig ?? findConfigFile(folderOf(options.searchFrom));
+  const config = found ? loadConfig(found) : defaultConfig();
+  const inForce: ConfigInForce = {
+    config: checkoutSource(config, explicitConfig !== undefined, options.relativeTo),
+    ignoredChanges: [],
+  };
+  if (!options.baseline) return { config, inForce };
+  inForce.baseline = { origin: 'checkout', path: options.baseline.label };
+  return { config, baseline: readBaseline(options.baseline.file), inForce };
+}
+
+/** The folder a scan path names, or the one holding the file it names (a missing path as given). */
+export function folderOf(path: string): string {
+  try {
+    return statSync(path).isDirectory() ? path : dirname(path);
+  } catch {
+    return path;
+  }
 }
 
 /** What the checkout's config text would change against the config in force, in words. */
@@ -183,6 +233,15 @@ function describeAllow(entry: AllowEntrySpec): string {
   if (entry.regexes) parts.push(plural(entry.regexes.length, 'regex', 'regexes'));
   if (entry.stopwords) parts.push(plural(entry.stopwords.length, 'stopword', 'stopwords'));
   return parts.join('; ');
+}
+
+/** A settings file of the checkout, bounded as every settings read is; undefined when it cannot be read. */
+function readCheckoutText(file: string, maxBytes: number): string | undefined {
+  try {
+    return readTextFile(file, maxBytes);
+  } catch {
+    return undefined;
+  }
 }
 
 function tryParseBaseline(text: string, path: string): Baseline | undefined {

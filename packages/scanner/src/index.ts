@@ -18,10 +18,13 @@ export {
   type ScanConfig,
 } from './config.js';
 export {
+  type CheckoutSettingsOptions,
   type ConfigInForce,
   checkoutSource,
   configChanges,
   describeSource,
+  folderOf,
+  loadCheckoutSettings,
   loadTrustedSettings,
   type SettingsOrigin,
   type SettingsSource,

@@ -1,25 +1,22 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCode, KeyfenceError } from '@keyfence/core';
 import {
   type ArchiveInput,
   type Baseline,
   type ConfigInForce,
-  checkoutSource,
-  defaultConfig,
   ensureRange,
   FINGERPRINT_KEY_ENV,
-  findConfigFile,
   fingerprintSettings,
+  folderOf,
   type GitRange,
   gitTopLevel,
   isArchiveGlob,
-  loadConfig,
+  loadCheckoutSettings,
   loadTrustedSettings,
   matchArchiveArgs,
   mergeScanResults,
   parsePlatform,
-  readBaseline,
   type ScanConfig,
   type ScanResult,
   scanArchives,
@@ -190,7 +187,7 @@ function readSettings(
   range: GitRange | undefined,
   firstPath: string,
   io: Io,
-): { config: ScanConfig; baseline: Baseline | undefined; inForce: ConfigInForce } {
+): { config: ScanConfig; baseline?: Baseline | undefined; inForce: ConfigInForce } {
   const explicitConfig = values.config ? resolve(io.cwd, values.config) : undefined;
   const baselineFile = values.baseline ? resolve(io.cwd, values.baseline) : undefined;
   if (range?.kind === 'diff') {
@@ -206,21 +203,12 @@ function readSettings(
     });
     return { config: trusted.config, baseline: trusted.baseline, inForce: trusted.inForce };
   }
-  const config = readConfig(explicitConfig, firstPath);
-  const inForce: ConfigInForce = {
-    config: checkoutSource(config, explicitConfig !== undefined, io.cwd),
-    ignoredChanges: [],
-  };
-  if (baselineFile) inForce.baseline = { origin: 'checkout', path: values.baseline! };
-  return { config, baseline: baselineFile ? readBaseline(baselineFile) : undefined, inForce };
-}
-
-function folderOf(path: string): string {
-  try {
-    return statSync(path).isDirectory() ? path : resolve(path, '..');
-  } catch {
-    return path;
-  }
+  return loadCheckoutSettings({
+    ...(explicitConfig ? { explicitConfig } : {}),
+    searchFrom: firstPath,
+    ...(baselineFile ? { baseline: { file: baselineFile, label: values.baseline! } } : {}),
+    relativeTo: io.cwd,
+  });
 }
 
 async function scanFilesFromArgs(
@@ -279,16 +267,4 @@ function expandArchiveFlags(args: string[], cwd: string): ArchiveInput[] {
   throw new KeyfenceError(ErrorCode.INPUT_NOT_FOUND, `no file matches --archive ${first}`, {
     hint: 'check the pattern; it is matched relative to the current folder',
   });
-}
-
-function readConfig(explicit: string | undefined, firstPath: string): ScanConfig {
-  if (explicit) return loadConfig(explicit);
-  let root = firstPath;
-  try {
-    if (!statSync(firstPath).isDirectory()) root = resolve(firstPath, '..');
-  } catch {
-    // A missing path is reported by the scan itself, with its own message.
-  }
-  const found = findConfigFile(root);
-  return found ? loadConfig(found) : defaultConfig();
 }
